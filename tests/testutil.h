@@ -1,0 +1,68 @@
+/* Helpers shared by the Check unit tests. */
+#ifndef SAT_TESTUTIL_H
+#define SAT_TESTUTIL_H
+
+#include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The exported symbol `name`, looked up by name: never the inline copy. */
+static inline void *exported(const char *name)
+{
+	void *p = dlsym(RTLD_DEFAULT, name);
+
+	ck_assert_msg(p != NULL, "%s is not exported: %s", name, dlerror());
+	return p;
+}
+#define EXPORTED(f) ((__typeof__(&f))exported(#f))
+
+/* Zeroed MAP_SHARED anonymous memory: shared with children after fork. */
+static inline void *shared_pages(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_msg(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	return p;
+}
+
+/* Fork n children running fn(i, arg); each must exit 0. */
+static inline void run_children(int n, int (*fn)(int, void *), void *arg)
+{
+	pid_t *pids = calloc((size_t)n, sizeof(*pids));
+	int i, status;
+
+	ck_assert_ptr_nonnull(pids);
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0)
+			_exit(fn(i, arg));
+	}
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "child %d failed (status 0x%x)", i, status);
+	}
+	free(pids);
+}
+
+/* Run a suite; the exit status is the number of failures (0 = pass). */
+static inline int run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+#endif
