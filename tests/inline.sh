@@ -1,2 +1,51 @@
 #!/bin/sh
-exit 77
+# C callers get the primitives inlined at no cost: compiled with -O2, a
+# caller of satomic_fetch_add_u64 is a `lock xadd` with no call, and every
+# lib_X function of tests/inline_caller.c compiles to exactly the same
+# instructions as its raw_X twin that uses the builtin directly.
+set -eu
+srcdir=${top_srcdir:-.}
+CC=${CC:-cc}
+case $($CC -dumpmachine) in
+x86_64-*) ;;
+*) echo "SKIP: the instruction check is written for x86-64"; exit 77 ;;
+esac
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+for cc in "$CC" clang; do
+	command -v "${cc%% *}" >/dev/null 2>&1 || continue
+	$cc -O2 -fno-asynchronous-unwind-tables -I"$srcdir/include" -S \
+		-o "$tmp/out.s" "$srcdir/tests/inline_caller.c"
+	# The instructions of function $1, comments dropped and local labels
+	# renamed in order of appearance, so two equal bodies compare equal.
+	body() {
+		awk -v f="$1" '$1 == f":" {on=1; next}
+			on && (/^\t\.size/ || /^\.Lfunc_end/ || /^[A-Za-z_][A-Za-z0-9_]*:/) {exit}
+			on && !/^\t\.(p2align|cfi_|type)/ {sub(/[ \t]*#.*/, ""); if ($0 != "") print}' "$tmp/out.s" |
+		awk '{ while (match($0, /\.L[A-Za-z_]*[0-9]+/)) {
+				l = substr($0, RSTART, RLENGTH)
+				if (!(l in n)) n[l] = "L" ++k
+				$0 = substr($0, 1, RSTART - 1) "@" n[l] substr($0, RSTART + RLENGTH)
+			} print }'
+	}
+	if ! body lib_fetch_add | grep -q 'lock[[:space:]]*xadd'; then
+		echo "FAIL ($cc): lib_fetch_add has no lock xadd:"; body lib_fetch_add; fail=1
+	fi
+	for f in $(sed -n 's/^[a-z0-9_]* *\**lib_\([a-z_]*\)(.*/\1/p' "$srcdir/tests/inline_caller.c"); do
+		body "lib_$f" > "$tmp/lib"
+		body "raw_$f" > "$tmp/raw"
+		if grep -q 'call\|jmp.*satomic' "$tmp/lib"; then
+			echo "FAIL ($cc): lib_$f calls out:"; cat "$tmp/lib"; fail=1
+		elif [ ! -s "$tmp/lib" ] || ! cmp -s "$tmp/lib" "$tmp/raw"; then
+			echo "FAIL ($cc): lib_$f differs from the builtin:"
+			diff "$tmp/lib" "$tmp/raw" || true
+			fail=1
+		else
+			echo "ok ($cc): lib_$f == builtin ($(wc -l < "$tmp/lib") instructions)"
+		fi
+	done
+done
+exit $fail
