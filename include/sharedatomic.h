@@ -2,6 +2,8 @@
  * libsharedatomic: lock-free atomics that work across processes.
  *
  *   primitives  atomic operations on caller memory     <sharedatomic/primitives.h>
+ *   regions     named shared-memory segments           <sharedatomic/region.h>
+ *   the map     a lock-free int64 -> int64 hash map    <sharedatomic/map.h>
  *
  * Functions that can fail return 0 (or a documented non-negative result)
  * and a negative errno value on failure; they never rely on `errno`.
@@ -10,7 +12,9 @@
 #ifndef SHAREDATOMIC_H
 #define SHAREDATOMIC_H
 
+#include <sharedatomic/map.h>
 #include <sharedatomic/primitives.h>
+#include <sharedatomic/region.h>
 
 #ifdef __cplusplus
 extern "C" {

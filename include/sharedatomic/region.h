@@ -1,0 +1,68 @@
+/*
+ * libsharedatomic: shared-memory regions that unrelated processes create,
+ * attach to and unlink.  See satomic_region_create(3).
+ *
+ * A region is a POSIX shared-memory object (a file in /dev/shm, named
+ * "/name"), a file on disk, or an anonymous mapping shared with children
+ * after fork.  It starts with a header (magic, layout version, sizes,
+ * checksum) that satomic_region_open validates against the file's real size
+ * before trusting it; the caller's data follows, page aligned and zeroed at
+ * creation.
+ */
+#ifndef SHAREDATOMIC_REGION_H
+#define SHAREDATOMIC_REGION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct satomic_region;
+
+/* Flags for create and open. */
+#define SATOMIC_REGION_MLOCK     0x1u	/* lock the pages into RAM (mlock) */
+#define SATOMIC_REGION_HUGEPAGES 0x2u	/* ask for transparent huge pages */
+
+/*
+ * Create a named region of `size` bytes of data, exclusively (fails with
+ * -EEXIST if the name exists).  `name` is "/" followed by 1 to NAME_MAX
+ * characters, none of them "/".  `mode` 0 means 0600; otherwise it is applied
+ * exactly, whatever the umask.  The region appears under its name only once
+ * fully initialized.
+ */
+int satomic_region_create(const char *name, size_t size, unsigned int mode,
+			  unsigned int flags, struct satomic_region **out);
+int satomic_region_open(const char *name, unsigned int flags,
+			struct satomic_region **out);
+int satomic_region_unlink(const char *name);
+
+/* The same on a file: survives reboot; remove it with unlink(2). */
+int satomic_region_create_file(const char *path, size_t size,
+			       unsigned int mode, unsigned int flags,
+			       struct satomic_region **out);
+int satomic_region_open_file(const char *path, unsigned int flags,
+			     struct satomic_region **out);
+
+/* An unnamed region, shared with the children this process forks. */
+int satomic_region_create_anon(size_t size, unsigned int flags,
+			       struct satomic_region **out);
+
+/* Unmap and free the handle; the region itself stays until unlinked. */
+int satomic_region_close(struct satomic_region *region);
+
+void *satomic_region_data(const struct satomic_region *region);
+size_t satomic_region_size(const struct satomic_region *region);
+
+/*
+ * The locked-memory limit (RLIMIT_MEMLOCK, `ulimit -l`) in bytes;
+ * UINT64_MAX means unlimited.  Either pointer may be NULL.
+ */
+int satomic_memlock_limit(uint64_t *soft, uint64_t *hard);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHAREDATOMIC_REGION_H */

@@ -1,0 +1,308 @@
+/*
+ * The map's life: sizing, formatting, attaching (which validates a copy of
+ * the header before trusting anything in it), named and anonymous maps on
+ * regions, closing.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "map_internal.h"
+#include "region.h"
+
+#define PAGE 4096u
+#define DEFAULT_GROWTH 64u		/* default max_capacity = 64 x capacity */
+#define DEFAULT_MIN_MAX (1ull << 20)	/* ... and at least this */
+
+struct layout {
+	unsigned init_log2, max_log2;
+	size_t registry_offset, areas_offset, area_bytes, total;
+};
+
+static size_t round_up(size_t n, size_t to)
+{
+	return (n + to - 1) / to * to;
+}
+
+/* The smallest table that holds `keys` keys, or 0 if none is allowed. */
+static unsigned log2_for(uint64_t keys)
+{
+	unsigned log2;
+
+	for (log2 = MAP_MIN_LOG2; log2 <= MAP_MAX_LOG2; log2++)
+		if (table_threshold(log2) >= keys)
+			return log2;
+	return 0;
+}
+
+static int plan(uint64_t capacity, uint64_t max_capacity, struct layout *l)
+{
+	size_t areas;
+
+	if (max_capacity == 0) {
+		max_capacity = capacity > UINT64_MAX / DEFAULT_GROWTH
+			? UINT64_MAX : capacity * DEFAULT_GROWTH;
+		if (max_capacity < DEFAULT_MIN_MAX)
+			max_capacity = DEFAULT_MIN_MAX;
+	}
+	if (max_capacity < capacity)
+		return -EINVAL;
+	l->init_log2 = log2_for(capacity);
+	l->max_log2 = log2_for(max_capacity);
+	if (l->init_log2 == 0 || l->max_log2 == 0 ||
+	    l->max_log2 >= sizeof(size_t) * 8 - 6)
+		return -EINVAL;	/* beyond what this machine can address */
+	l->registry_offset = MAP_HEADER_BYTES;
+	l->areas_offset = round_up(l->registry_offset + MAP_REGISTRY_SLOTS *
+				   sizeof(struct participant), PAGE);
+	l->area_bytes = round_up(area_bytes_for(l->max_log2), PAGE);
+	areas = MAP_AREAS * l->area_bytes;
+	if (areas / MAP_AREAS != l->area_bytes || areas > SIZE_MAX - l->areas_offset)
+		return -EINVAL;
+	l->total = l->areas_offset + areas;
+	return 0;
+}
+
+int satomic_map_footprint(uint64_t capacity, uint64_t max_capacity,
+			  size_t *bytes)
+{
+	struct layout l;
+	int err;
+
+	if (bytes == NULL)
+		return -EINVAL;
+	if ((err = plan(capacity, max_capacity, &l)) != 0)
+		return err;
+	*bytes = l.total;
+	return 0;
+}
+
+static uint64_t random_seed(void)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) == (ssize_t)sizeof(seed))
+		return seed;
+	return sat_mix((uint64_t)time(NULL) ^ (uint64_t)getpid() << 32 ^
+		       (uint64_t)(uintptr_t)&seed);
+}
+
+/*
+ * Write a new map into mem.  `fresh` memory (a new region) is known to be
+ * zero; caller memory is not, so what is used at once is zeroed and the
+ * other areas are marked DIRTY, to be zeroed when first needed.
+ */
+static void format(unsigned char *mem, const struct layout *l, bool fresh)
+{
+	struct map_header *h = (struct map_header *)mem;
+	struct mstate s = { .gen = 1, .cur_log2 = l->init_log2, .cur_area = 0 };
+	unsigned a;
+
+	if (!fresh) {
+		memset(mem, 0, l->areas_offset);
+		memset(mem + l->areas_offset, 0, area_bytes_for(l->init_log2));
+	}
+	memcpy(h->magic, MAP_MAGIC, sizeof(h->magic));
+	h->version = MAP_VERSION;
+	h->header_size = sizeof(*h);
+	h->seed = random_seed();
+	h->min_log2 = MAP_MIN_LOG2;
+	h->max_log2 = l->max_log2;
+	h->areas = MAP_AREAS;
+	h->registry_slots = MAP_REGISTRY_SLOTS;
+	h->area_bytes = l->area_bytes;
+	h->areas_offset = l->areas_offset;
+	h->registry_offset = l->registry_offset;
+	h->total_bytes = l->total;
+	h->checksum = sat_checksum(h, MAP_HEADER_IMMUTABLE);
+	h->area_state[0] = area_used(s.gen, s.cur_log2);
+	for (a = 1; a < MAP_AREAS; a++)
+		h->area_state[a] = fresh ? AREA_FREE : area_dirty(l->max_log2);
+	__atomic_store_n(&h->state, mstate_encode(&s), __ATOMIC_RELEASE);
+}
+
+/* Validate a copy of the header; fill the layout it describes. */
+static int validate(const struct map_header *h, size_t size, struct layout *l)
+{
+	if (memcmp(h->magic, MAP_MAGIC, sizeof(h->magic)) != 0 ||
+	    h->version != MAP_VERSION || h->header_size != sizeof(*h) ||
+	    h->checksum != sat_checksum(h, MAP_HEADER_IMMUTABLE) ||
+	    h->areas != MAP_AREAS || h->registry_slots != MAP_REGISTRY_SLOTS ||
+	    h->min_log2 != MAP_MIN_LOG2 || h->max_log2 < MAP_MIN_LOG2 ||
+	    h->max_log2 > MAP_MAX_LOG2)
+		return -EINVAL;
+	if (plan(0, table_threshold(h->max_log2), l) != 0 ||
+	    l->max_log2 != h->max_log2 || h->area_bytes != l->area_bytes ||
+	    h->areas_offset != l->areas_offset ||
+	    h->registry_offset != l->registry_offset ||
+	    h->total_bytes != l->total || l->total > size)
+		return -EINVAL;
+	return 0;
+}
+
+static int attach(unsigned char *mem, size_t size,
+		  struct satomic_region *region, struct satomic_map **out)
+{
+	struct map_header copy;
+	struct satomic_map *m;
+	struct layout l;
+	struct view v;
+	unsigned a;
+	int err;
+
+	if (!sat_cpu_has_cas128())
+		return -ENOTSUP;
+	if (mem == NULL || out == NULL || ((uintptr_t)mem & (CACHELINE - 1)) ||
+	    size < MAP_HEADER_BYTES)
+		return -EINVAL;
+	memcpy(&copy, mem, sizeof(copy));	/* read once, then trusted */
+	if ((err = validate(&copy, size, &l)) != 0)
+		return err;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return -ENOMEM;
+	m->base = mem;
+	m->size = size;
+	m->hdr = (struct map_header *)mem;
+	m->state = &m->hdr->state;
+	m->seed = copy.seed;
+	m->min_log2 = copy.min_log2;
+	m->max_log2 = copy.max_log2;
+	m->registry_slots = copy.registry_slots;
+	m->area_bytes = l.area_bytes;
+	m->areas_offset = l.areas_offset;
+	for (a = 0; a < MAP_AREAS; a++)
+		m->area[a] = mem + l.areas_offset + (size_t)a * l.area_bytes;
+	m->registry = (struct participant *)(mem + l.registry_offset);
+	m->region = region;
+	m->serial = reg_next_serial();
+	if ((err = view_init(m, state_load(m), &v)) != 0) {
+		free(m);
+		return -EINVAL;	/* a state word that names no table */
+	}
+	*out = m;
+	return 0;
+}
+
+int satomic_map_init(void *mem, size_t size, uint64_t capacity,
+		     uint64_t max_capacity, struct satomic_map **out)
+{
+	struct layout l;
+	int err;
+
+	if (!sat_cpu_has_cas128())
+		return -ENOTSUP;
+	if (mem == NULL || out == NULL || ((uintptr_t)mem & (CACHELINE - 1)))
+		return -EINVAL;
+	if ((err = plan(capacity, max_capacity, &l)) != 0)
+		return err;
+	if (size < l.total)
+		return -EINVAL;
+	format(mem, &l, false);
+	return attach(mem, size, NULL, out);
+}
+
+int satomic_map_attach(void *mem, size_t size, struct satomic_map **out)
+{
+	return attach(mem, size, NULL, out);
+}
+
+/* Create a map on a new region at `place` (NULL: anonymous). */
+static int create_on_region(const struct region_place *place, uint64_t capacity,
+			    uint64_t max_capacity, unsigned int mode,
+			    unsigned int flags, struct satomic_map **out)
+{
+	struct satomic_region *r;
+	struct layout l;
+	int err;
+
+	if (!sat_cpu_has_cas128())
+		return -ENOTSUP;
+	if (out == NULL)
+		return -EINVAL;
+	if ((err = plan(capacity, max_capacity, &l)) != 0)
+		return err;
+	/* Allocate what the first table uses now; the rest stays sparse and
+	 * is reserved area by area as the map grows. */
+	err = region_create(place, l.total,
+			    l.areas_offset + area_bytes_for(l.init_log2), mode,
+			    flags, REGION_MAP, &r);
+	if (err)
+		return err;
+	format(satomic_region_data(r), &l, true);
+	err = region_publish(r);
+	if (err == 0)
+		err = attach(satomic_region_data(r), satomic_region_size(r), r, out);
+	if (err)
+		satomic_region_close(r);
+	return err;
+}
+
+int satomic_map_create(const char *name, uint64_t capacity,
+		       uint64_t max_capacity, unsigned int mode,
+		       unsigned int flags, struct satomic_map **out)
+{
+	struct region_place place;
+	int err = region_place_shm(name, &place);
+
+	if (err)
+		return err;
+	err = create_on_region(&place, capacity, max_capacity, mode, flags, out);
+	region_place_release(&place);
+	return err;
+}
+
+int satomic_map_create_anon(uint64_t capacity, uint64_t max_capacity,
+			    unsigned int flags, struct satomic_map **out)
+{
+	return create_on_region(NULL, capacity, max_capacity, 0, flags, out);
+}
+
+int satomic_map_open(const char *name, unsigned int flags,
+		     struct satomic_map **out)
+{
+	struct region_place place;
+	struct satomic_region *r;
+	int err;
+
+	if (!sat_cpu_has_cas128())
+		return -ENOTSUP;
+	if (out == NULL)
+		return -EINVAL;
+	if ((err = region_place_shm(name, &place)) != 0)
+		return err;
+	err = region_open(&place, flags, REGION_MAP, &r);
+	region_place_release(&place);
+	if (err)
+		return err;
+	err = attach(satomic_region_data(r), satomic_region_size(r), r, out);
+	if (err)
+		satomic_region_close(r);
+	return err;
+}
+
+int satomic_map_unlink(const char *name)
+{
+	return satomic_region_unlink(name);
+}
+
+int satomic_map_detach(struct satomic_map *m)
+{
+	if (m == NULL)
+		return -EINVAL;
+	reg_detach(m);
+	if (m->region)
+		satomic_region_close(m->region);
+	free(m);
+	return 0;
+}
+
+int satomic_map_close(struct satomic_map *m)
+{
+	return satomic_map_detach(m);
+}

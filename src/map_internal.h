@@ -1,0 +1,467 @@
+/*
+ * The map's layout in shared memory and the helpers every map file uses.
+ * doc/map-design.md is the argument for correctness; the invariants it
+ * names (I1 one slot per key, I2 one authority per key, I3 values move with
+ * their state) are cited where code relies on them.
+ *
+ * Memory of a map, all offsets from its start, never pointers:
+ *
+ *   [0, 4096)               struct map_header
+ *   [registry_offset, ...)  registry_slots x struct participant
+ *   [areas_offset, ...)     MAP_AREAS areas of area_bytes each:
+ *                             struct area_ctl (AREA_CTL_BYTES), then slots
+ */
+#ifndef SAT_MAP_INTERNAL_H
+#define SAT_MAP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sharedatomic.h"
+#include "cas128.h"
+#include "hash.h"
+
+#define MAP_MAGIC "SATOMMAP"
+#define MAP_VERSION 1u
+#define MAP_AREAS 4u		/* cur + target + two spares for stopped peers */
+#define MAP_MIN_LOG2 8u		/* 256 slots */
+#define MAP_MAX_LOG2 40u
+#define MAP_REGISTRY_SLOTS 512u
+#define MAP_HEADER_BYTES 4096u
+#define MAP_STRIPES_MAX 64u
+#define MAP_CHUNKS_LOG2 12u	/* at most 4096 migration chunks */
+#define MAP_CHUNK_MIN_LOG2 8u	/* of at least 256 slots */
+#define AREA_CTL_BYTES 8192u
+
+#define CACHELINE 64
+
+/* ---------------------------------------------------------------------------
+ * Shared structures.
+ */
+
+/* Page 0.  Everything before `checksum` is immutable after creation. */
+struct map_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t header_size;
+	uint64_t seed;		/* keys are hashed as mix(key ^ seed) */
+	uint32_t min_log2;	/* smallest table */
+	uint32_t max_log2;	/* largest table (sizes the areas) */
+	uint32_t areas;		/* MAP_AREAS */
+	uint32_t registry_slots;
+	uint64_t area_bytes;
+	uint64_t areas_offset;
+	uint64_t registry_offset;
+	uint64_t total_bytes;
+	uint64_t reserved[6];
+	uint64_t checksum;
+	/* Mutable words, each on a cache line of its own. */
+	_Alignas(CACHELINE) uint64_t state;	/* see struct mstate */
+	_Alignas(CACHELINE) uint64_t area_state[MAP_AREAS];
+	_Alignas(CACHELINE) uint64_t migrations;	/* completed, for stats */
+};
+_Static_assert(sizeof(struct map_header) <= MAP_HEADER_BYTES, "map header");
+#define MAP_HEADER_IMMUTABLE offsetof(struct map_header, checksum)
+
+/* live = used - dead: an insert into an EMPTY slot touches one counter. */
+struct stripe {
+	uint64_t used;		/* slots made non-EMPTY by a key */
+	uint64_t dead;		/* of those, TOMB or FROZEN now (may wrap) */
+	char pad[CACHELINE - 16];
+};
+
+/* The control block heading each area, for the table it holds. */
+struct area_ctl {
+	struct stripe stripes[MAP_STRIPES_MAX];
+	/* Migration INTO this table: chunk claims and completion. */
+	_Alignas(CACHELINE) uint64_t next_chunk;
+	_Alignas(CACHELINE) uint64_t done_count;
+	_Alignas(CACHELINE) uint64_t done_bits[(1u << MAP_CHUNKS_LOG2) / 64];
+};
+_Static_assert(sizeof(struct area_ctl) <= AREA_CTL_BYTES, "area control");
+
+struct slot {
+	uint64_t kw;		/* H << 2 | state, or a keyless state */
+	uint64_t vw;		/* the value */
+} __attribute__((aligned(16)));
+
+/* One thread's (or one iterator's) entry in the registry. */
+struct participant {
+	uint64_t owner;		/* 0 free, 1 being reclaimed, else see reg_owner_id */
+	uint64_t incarnation;	/* bumped at each claim */
+	uint64_t announce;	/* 0 quiescent, else gen << 1 | migrating */
+	char pad[CACHELINE - 24];
+};
+
+/* ---------------------------------------------------------------------------
+ * Slot states (doc/map-design.md section 1).
+ */
+enum { ST_KEYLESS = 0, ST_LIVE = 1, ST_TOMB = 2, ST_FROZEN = 3 };
+#define KW_EMPTY 0ull
+#define KW_MOVED_END 4ull	/* frozen EMPTY: the chain ends, see the target */
+#define KW_MOVED_MID 8ull	/* frozen TOMB: the chain goes on */
+
+static inline unsigned kw_state(uint64_t kw) { return (unsigned)(kw & 3); }
+/* The key bits of a keyed word, or of H: H << 2. */
+static inline uint64_t kw_key(uint64_t kw) { return kw & ~3ull; }
+
+/* ---------------------------------------------------------------------------
+ * The state word: which table is current, and the migration if one runs.
+ *   bits 0-5 cur log2, 6-9 cur area, 10 migrating, 11-16 target log2,
+ *   17-20 target area, 24-63 generation of the current table (from 1).
+ */
+struct mstate {
+	uint64_t gen;
+	unsigned cur_log2, cur_area;
+	bool migrating;
+	unsigned tgt_log2, tgt_area;
+};
+
+static inline uint64_t mstate_encode(const struct mstate *s)
+{
+	return (uint64_t)s->cur_log2 | (uint64_t)s->cur_area << 6 |
+	       (uint64_t)s->migrating << 10 | (uint64_t)s->tgt_log2 << 11 |
+	       (uint64_t)s->tgt_area << 17 | s->gen << 24;
+}
+
+static inline void mstate_decode(uint64_t w, struct mstate *s)
+{
+	s->cur_log2 = (unsigned)(w & 63);
+	s->cur_area = (unsigned)(w >> 6 & 15);
+	s->migrating = (w >> 10 & 1) != 0;
+	s->tgt_log2 = (unsigned)(w >> 11 & 63);
+	s->tgt_area = (unsigned)(w >> 17 & 15);
+	s->gen = w >> 24;
+}
+
+/* What a participant announces while it may act on the tables of `w`. */
+static inline uint64_t mstate_pin(uint64_t w)
+{
+	return (w >> 24) << 1 | (w >> 10 & 1);
+}
+
+/*
+ * Area states.  FREE: zeroed and unused.  USED(gen, log2): holds the table
+ * of that generation (current, target, or retired once the state word stops
+ * naming it).  OWNED(participant, log2): a participant is zeroing it or
+ * preparing it as a migration target; if the owner dies it is zeroed again
+ * by whoever takes it over.  DIRTY(log2): never zeroed (caller memory).
+ * An area the state word names is never taken, whatever its state says.
+ */
+enum { AREA_FREE = 0, AREA_USED = 1, AREA_OWNED = 2, AREA_DIRTY = 3 };
+static inline unsigned area_tag(uint64_t a) { return (unsigned)(a & 3); }
+static inline unsigned area_log2(uint64_t a) { return (unsigned)(a >> 2 & 63); }
+static inline uint64_t area_used(uint64_t gen, unsigned log2)
+{
+	return gen << 8 | (uint64_t)log2 << 2 | AREA_USED;
+}
+static inline uint64_t area_gen(uint64_t a) { return a >> 8; }
+static inline uint64_t area_owned(unsigned slot, uint64_t incarnation,
+				  unsigned log2)
+{
+	return (incarnation & 0xffffffffffull) << 24 | (uint64_t)slot << 8 |
+	       (uint64_t)log2 << 2 | AREA_OWNED;
+}
+static inline unsigned area_owner(uint64_t a) { return (unsigned)(a >> 8 & 0xffff); }
+static inline uint64_t area_owner_incarnation(uint64_t a) { return a >> 24; }
+static inline uint64_t area_dirty(unsigned log2)
+{
+	return (uint64_t)log2 << 2 | AREA_DIRTY;
+}
+
+/* ---------------------------------------------------------------------------
+ * The process-local handle.
+ */
+struct reg_node;
+struct view;
+
+struct satomic_map {
+	unsigned char *base;
+	size_t size;
+	struct map_header *hdr;
+	uint64_t *state;		/* &hdr->state */
+	/* Copied from the header once it was validated; never re-read. */
+	uint64_t seed;
+	unsigned min_log2, max_log2, registry_slots;
+	size_t area_bytes, areas_offset;
+	unsigned char *area[MAP_AREAS];	/* where each area starts */
+	struct participant *registry;
+	struct satomic_region *region;	/* owned, NULL for caller memory */
+	uint64_t serial;		/* process-unique, keys thread caches */
+	struct reg_node *nodes;		/* registrations made through it */
+};
+
+/* A table as one operation sees it: derived from the state word. */
+struct table {
+	struct slot *slots;
+	struct area_ctl *ctl;
+	uint64_t mask;		/* slots - 1 */
+	uint64_t reach;		/* slots / 4: no key lies further from home */
+	unsigned log2, area;
+	uint64_t gen;
+};
+
+struct view {
+	uint64_t word;
+	bool migrating;
+	struct table cur, tgt;
+};
+
+/* ---------------------------------------------------------------------------
+ * Sizes, all powers of two so that no division is needed.
+ */
+
+/* Stripes grow with the table (1 up to 64), so tiny tables sum few. */
+static inline unsigned table_stripes_log2(unsigned log2)
+{
+	return log2 <= 10 ? 0 : log2 - 10 > 6 ? 6 : log2 - 10;
+}
+
+/* A stripe's count between two sums of all stripes: N / (128 x stripes). */
+static inline unsigned table_step_log2(unsigned log2)
+{
+	int s = (int)log2 - 7 - (int)table_stripes_log2(log2);
+
+	return s > 0 ? (unsigned)s : 0;
+}
+
+/* Keys a table of 2^log2 slots holds: 3/4 of it, less the most that can
+ * slip in between two sums of the stripes (stripes x step). */
+static inline uint64_t table_threshold(unsigned log2)
+{
+	return (3ull << log2 >> 2) -
+	       (1ull << (table_stripes_log2(log2) + table_step_log2(log2)));
+}
+
+static inline size_t area_bytes_for(unsigned log2)
+{
+	return AREA_CTL_BYTES + (sizeof(struct slot) << log2);
+}
+
+/* ---------------------------------------------------------------------------
+ * Views and keys.
+ */
+
+static inline void table_init(const struct satomic_map *m, struct table *t,
+			      unsigned area, unsigned log2, uint64_t gen)
+{
+	unsigned char *a = m->area[area];
+
+	t->ctl = (struct area_ctl *)a;
+	t->slots = (struct slot *)(a + AREA_CTL_BYTES);
+	t->log2 = log2;
+	t->area = area;
+	t->gen = gen;
+	t->mask = (1ull << log2) - 1;
+	t->reach = 1ull << (log2 - 2);
+}
+
+/* Decode the state word into a view; -EUCLEAN if it names no valid table
+ * (a corrupt or hostile segment must give an error, never a wild access). */
+static inline int view_init(const struct satomic_map *m, uint64_t w,
+			    struct view *v)
+{
+	struct mstate s;
+
+	mstate_decode(w, &s);
+	if (s.gen == 0 || s.cur_area >= MAP_AREAS || s.cur_log2 < m->min_log2 ||
+	    s.cur_log2 > m->max_log2 ||
+	    (s.migrating && (s.tgt_area >= MAP_AREAS || s.tgt_area == s.cur_area ||
+			     s.tgt_log2 < m->min_log2 || s.tgt_log2 > m->max_log2)))
+		return -EUCLEAN;
+	v->word = w;
+	v->migrating = s.migrating;
+	table_init(m, &v->cur, s.cur_area, s.cur_log2, s.gen);
+	if (s.migrating)
+		table_init(m, &v->tgt, s.tgt_area, s.tgt_log2, s.gen + 1);
+	return 0;
+}
+
+static inline uint64_t state_load(const struct satomic_map *m)
+{
+	return __atomic_load_n(&m->hdr->state, __ATOMIC_ACQUIRE);
+}
+
+static inline uint64_t key_hash(const struct satomic_map *m, int64_t key)
+{
+	return sat_mix((uint64_t)key ^ m->seed);
+}
+
+static inline uint64_t table_home(const struct table *t, uint64_t h)
+{
+	return h >> (64 - t->log2);
+}
+
+/*
+ * The full hash of the key in slot i, from its key word: the low 62 bits are
+ * stored, the top two are those of the home, which the position gives back
+ * because no key lies N/4 or more slots from its home.
+ */
+static inline uint64_t slot_hash(const struct table *t, uint64_t i, uint64_t kw)
+{
+	uint64_t low = kw >> 2;				/* H's low 62 bits */
+	uint64_t quarter = t->reach;			/* N / 4 */
+	uint64_t home_low = (low >> (64 - t->log2)) & (quarter - 1);
+	uint64_t d = (i - home_low) & (quarter - 1);	/* displacement */
+	uint64_t home = (i - d) & t->mask;
+
+	return (home >> (t->log2 - 2)) << 62 | low;
+}
+
+static inline int64_t slot_key(const struct satomic_map *m,
+			       const struct table *t, uint64_t i, uint64_t kw)
+{
+	return (int64_t)(sat_unmix(slot_hash(t, i, kw)) ^ m->seed);
+}
+
+static inline uint64_t slot_displacement(const struct table *t, uint64_t i,
+					 uint64_t kw)
+{
+	return (i - table_home(t, slot_hash(t, i, kw))) & t->mask;
+}
+
+/* The double-word CAS on a slot (I3: every write is one). */
+static inline bool slot_cas(struct slot *s, uint64_t *kw, uint64_t *vw,
+			    uint64_t new_kw, uint64_t new_vw)
+{
+#ifdef HAVE_CAS128
+	return sat_cas128(s, kw, vw, new_kw, new_vw);
+#else
+	(void)s; (void)kw; (void)vw; (void)new_kw; (void)new_vw;
+	__builtin_trap();	/* unreachable: no map handle without a CAS128 */
+#endif
+}
+
+static inline void slot_read(const struct slot *s, uint64_t *kw, uint64_t *vw)
+{
+	*kw = __atomic_load_n(&s->kw, __ATOMIC_ACQUIRE);
+	*vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
+}
+
+/* ---------------------------------------------------------------------------
+ * Counters (striped; src/map_ops.c).
+ */
+unsigned sat_stripe_hint(void);
+
+static inline unsigned table_stripes_mask(const struct table *t)
+{
+	return (1u << table_stripes_log2(t->log2)) - 1;
+}
+
+static inline struct stripe *my_stripe(const struct table *t)
+{
+	return &t->ctl->stripes[sat_stripe_hint() & table_stripes_mask(t)];
+}
+
+static inline void count_used(const struct table *t)
+{
+	__atomic_fetch_add(&my_stripe(t)->used, 1, __ATOMIC_RELAXED);
+}
+
+static inline void count_dead(const struct table *t, int64_t delta)
+{
+	__atomic_fetch_add(&my_stripe(t)->dead, (uint64_t)delta, __ATOMIC_RELAXED);
+}
+
+int64_t table_live(const struct table *t);
+uint64_t table_used(const struct table *t);
+
+/* ---------------------------------------------------------------------------
+ * The registry (src/map_registry.c).
+ */
+
+/* A thread's registration with one map handle (process-local memory). */
+struct reg_node {
+	uint64_t serial;		/* of the handle; 0 once it is closed */
+	uint64_t owner;			/* the process it was claimed for */
+	struct participant *p;
+	unsigned index;
+	struct reg_node *next_in_thread;
+	struct reg_node *next_in_map;
+	struct satomic_map *map;
+	struct view view;		/* the last state word, decoded */
+};
+
+/* This thread's registration with m (claimed on first use), or NULL. */
+struct reg_node *reg_find(struct satomic_map *m);
+extern __thread struct reg_node *sat_thread_nodes
+	__attribute__((tls_model("initial-exec")));
+
+static inline struct reg_node *reg_self(struct satomic_map *m)
+{
+	struct reg_node *n = sat_thread_nodes;
+
+	return n != NULL && n->serial == m->serial ? n : reg_find(m);
+}
+int reg_claim(struct satomic_map *m, unsigned *index);
+void reg_release(struct satomic_map *m, unsigned index);
+void reg_detach(struct satomic_map *m);
+bool reg_alive(const struct participant *p, uint64_t incarnation);
+bool reg_pinned(struct satomic_map *m, uint64_t gen);
+uint64_t reg_next_serial(void);
+
+/*
+ * Announce, then re-check the state word: either a reclaimer scanning the
+ * registry sees the announcement, or we see the state word it changed before
+ * scanning.  That needs the store ordered before the load: a fence here, or,
+ * in a process registered with membarrier, the barrier the reclaimer forces
+ * on every registered thread before it scans (reg_pinned).
+ */
+extern bool sat_membarrier_registered;
+
+static inline uint64_t reg_announce(const struct satomic_map *m,
+				    struct participant *p)
+{
+	uint64_t w = state_load(m), again;
+
+	for (;;) {
+		if (sat_membarrier_registered) {
+			__atomic_store_n(&p->announce, mstate_pin(w), __ATOMIC_RELAXED);
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		} else {
+			__atomic_store_n(&p->announce, mstate_pin(w), __ATOMIC_SEQ_CST);
+		}
+		again = __atomic_load_n(m->state, __ATOMIC_SEQ_CST);
+		if (again == w)
+			return w;
+		w = again;
+	}
+}
+
+static inline int reg_enter(const struct satomic_map *m, struct participant *p,
+			    struct view *v)
+{
+	return view_init(m, reg_announce(m, p), v);
+}
+
+/* Announce; the view is the node's, decoded again only if the word moved. */
+static inline int reg_enter_cached(const struct satomic_map *m,
+				   struct reg_node *n, const struct view **v)
+{
+	uint64_t w = reg_announce(m, n->p);
+	int err = w == n->view.word ? 0 : view_init(m, w, &n->view);
+
+	*v = &n->view;
+	return err;
+}
+
+static inline void reg_leave(struct participant *p)
+{
+	__atomic_store_n(&p->announce, 0, __ATOMIC_RELEASE);
+}
+
+/* ---------------------------------------------------------------------------
+ * Migration (src/map_migrate.c) and table-level helpers (src/map_ops.c).
+ */
+
+/* Insert (H, v) into t unless the key is already there in any state. */
+int table_copy(const struct table *t, uint64_t h, uint64_t v);
+int migrate_help(struct satomic_map *m, const struct view *v);
+int migrate_finish(struct satomic_map *m, const struct view *v);
+int migrate_start(struct satomic_map *m, struct participant *p,
+		  const struct view *v);
+void map_zero(struct satomic_map *m, size_t offset, size_t len);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * Cooperative migration (doc/map-design.md 4 and 5).
+ *
+ * A migration copies the current table into a target table in another area,
+ * twice as large (growth) or the same size (which drops the tombstones).
+ * The source is cut into chunks; every thread that touches the map claims
+ * one and migrates it.  Migrating a slot is idempotent, so a chunk whose
+ * claimant died, or is merely slow, is done again by whoever finds it
+ * unmarked; the helper that marks the last chunk, or anyone who finds them
+ * all marked, switches the state word to the target.
+ *
+ * Crash windows, each harmless:
+ *   - after claiming an area, before the state CAS: the area stays OWNED
+ *     by a dead participant, and is zeroed again by whoever takes it over;
+ *   - after freezing a LIVE slot, before copying it: the copy is redone by
+ *     the next helper of that chunk, or by the first writer of that key;
+ *   - after copying, before marking the chunk: the chunk is done again;
+ *   - after the last mark, before the state CAS: anyone who finds every
+ *     chunk marked makes it;
+ *   - after the state CAS, before marking the new area USED: the next
+ *     migration start marks it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "map_internal.h"
+#include "region.h"
+
+static unsigned chunk_log2(unsigned log2)
+{
+	unsigned c = log2 > MAP_CHUNKS_LOG2 + MAP_CHUNK_MIN_LOG2
+		? log2 - MAP_CHUNKS_LOG2 : MAP_CHUNK_MIN_LOG2;
+
+	return c < log2 ? c : log2;
+}
+
+/* Freeze slot i of the source and copy what it holds to the target. */
+static int migrate_slot(const struct view *v, uint64_t i)
+{
+	struct slot *s = &v->cur.slots[i];
+	uint64_t kw, vw;
+
+	slot_read(s, &kw, &vw);
+	for (;;) {
+		switch (kw_state(kw)) {
+		case ST_KEYLESS:
+			if (kw != KW_EMPTY)
+				return 0;	/* MOVED_END or MOVED_MID: done */
+			vw = 0;
+			if (slot_cas(s, &kw, &vw, KW_MOVED_END, 0))
+				return 0;
+			continue;
+		case ST_TOMB:	/* the tombstone is not copied: reclaimed */
+			if (slot_cas(s, &kw, &vw, KW_MOVED_MID, 0))
+				return 0;
+			continue;
+		case ST_LIVE:	/* I3: vw can no longer change once frozen */
+			if (!slot_cas(s, &kw, &vw, kw_key(kw) | ST_FROZEN, vw))
+				continue;
+			count_dead(&v->cur, 1);
+			kw = kw_key(kw) | ST_FROZEN;
+			/* fall through */
+		default:	/* FROZEN: copy, again if need be (idempotent) */
+			return table_copy(&v->tgt, slot_hash(&v->cur, i, kw), vw);
+		}
+	}
+}
+
+static void mark_area_used(struct satomic_map *m, const struct table *t)
+{
+	uint64_t *a = &m->hdr->area_state[t->area];
+	uint64_t want = area_used(t->gen, t->log2);
+	uint64_t cur = __atomic_load_n(a, __ATOMIC_ACQUIRE);
+
+	while (cur != want && area_tag(cur) == AREA_OWNED &&
+	       !__atomic_compare_exchange_n(a, &cur, want, false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+}
+
+static void complete(struct satomic_map *m, const struct view *v)
+{
+	struct mstate s = {
+		.gen = v->cur.gen + 1,
+		.cur_log2 = v->tgt.log2, .cur_area = v->tgt.area,
+	};
+	uint64_t expect = v->word;
+
+	if (__atomic_compare_exchange_n(&m->hdr->state, &expect,
+					mstate_encode(&s), false,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		__atomic_fetch_add(&m->hdr->migrations, 1, __ATOMIC_RELAXED);
+	mark_area_used(m, &v->tgt);
+}
+
+/* The first chunk not yet marked done, or `chunks` if all are. */
+static uint64_t first_undone(const struct area_ctl *ctl, uint64_t chunks)
+{
+	uint64_t w, bits;
+
+	for (w = 0; w * 64 < chunks; w++) {
+		bits = ~__atomic_load_n(&ctl->done_bits[w], __ATOMIC_ACQUIRE);
+		if (chunks - w * 64 < 64)
+			bits &= (1ull << (chunks - w * 64)) - 1;
+		if (bits)
+			return w * 64 + (uint64_t)__builtin_ctzll(bits);
+	}
+	return chunks;
+}
+
+/*
+ * One unit of migration work.  The caller has announced v (reg_enter).
+ * Fails only when a copy finds no room in the target (-ENOSPC, a target at
+ * its reach: not seen without keys chosen against the secret seed) or
+ * finds the target moved on (v is stale).
+ */
+int migrate_help(struct satomic_map *m, const struct view *v)
+{
+	struct area_ctl *ctl = v->tgt.ctl;
+	unsigned cl = chunk_log2(v->cur.log2);
+	uint64_t chunks = 1ull << (v->cur.log2 - cl), c, i, bit, n;
+
+	c = __atomic_fetch_add(&ctl->next_chunk, 1, __ATOMIC_RELAXED);
+	if (c >= chunks) {	/* all claimed: redo one left unfinished */
+		c = first_undone(ctl, chunks);
+		if (c == chunks) {
+			complete(m, v);
+			return 0;
+		}
+	}
+	for (i = c << cl; i < (c + 1) << cl; i++) {
+		int err = migrate_slot(v, i);
+		if (err)
+			return err;	/* the chunk stays unmarked */
+	}
+	bit = 1ull << (c % 64);
+	if (__atomic_fetch_or(&ctl->done_bits[c / 64], bit, __ATOMIC_ACQ_REL) & bit)
+		return 0;	/* someone marked it first */
+	n = __atomic_add_fetch(&ctl->done_count, 1, __ATOMIC_ACQ_REL);
+	if (n == chunks)
+		complete(m, v);
+	return 0;
+}
+
+/* Help until the migration of v is over (lock-free: nobody waits on anyone;
+ * every call does work, redoing what a dead or slow helper left). */
+int migrate_finish(struct satomic_map *m, const struct view *v)
+{
+	int err = 0;
+
+	while (err == 0 && state_load(m) == v->word)
+		err = migrate_help(m, v);
+	return state_load(m) == v->word ? err : 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Areas.
+ */
+
+static size_t area_offset(const struct satomic_map *m, unsigned area)
+{
+	return m->areas_offset + (size_t)area * m->area_bytes;
+}
+
+/*
+ * Make [offset, offset + len) of the map zero, giving the memory back where
+ * possible.  A map on a region starts at the region's data, so its offsets
+ * are the region's.
+ */
+void map_zero(struct satomic_map *m, size_t offset, size_t len)
+{
+	if (m->region)
+		region_zero(m->region, offset, len);
+	else if (madvise(m->base + offset, len, MADV_REMOVE) != 0)
+		memset(m->base + offset, 0, len);
+}
+
+static bool named_by_state(const struct satomic_map *m, unsigned area)
+{
+	struct mstate s;
+
+	mstate_decode(state_load(m), &s);
+	return s.cur_area == area || (s.migrating && s.tgt_area == area);
+}
+
+/*
+ * Take an area for a target table of 2^log2 slots: a free one, or a retired
+ * one that no live participant can still touch, or one whose owner died.
+ * On success the area is OWNED by p, zeroed, and its memory reserved.
+ */
+static int take_area(struct satomic_map *m, struct participant *p,
+		     const struct view *v, unsigned log2, unsigned *taken)
+{
+	unsigned slot = (unsigned)(p - m->registry), a;
+	uint64_t mine = area_owned(slot, __atomic_load_n(&p->incarnation,
+							__ATOMIC_RELAXED), log2);
+	size_t need = area_bytes_for(log2);
+
+	for (a = 0; a < MAP_AREAS; a++) {
+		uint64_t *st = &m->hdr->area_state[a];
+		uint64_t cur = __atomic_load_n(st, __ATOMIC_ACQUIRE);
+		size_t dirty = 0;	/* bytes that may not be zero */
+
+		if (a == v->cur.area || named_by_state(m, a))
+			continue;
+		switch (area_tag(cur)) {
+		case AREA_FREE:
+			break;
+		case AREA_USED:	/* retired: maybe still in someone's hands */
+			if (area_log2(cur) > m->max_log2 ||
+			    reg_pinned(m, area_gen(cur)))
+				continue;
+			dirty = area_bytes_for(area_log2(cur));
+			break;
+		case AREA_DIRTY:
+			dirty = m->area_bytes;
+			break;
+		case AREA_OWNED:
+			if (area_owner(cur) < m->registry_slots &&
+			    reg_alive(&m->registry[area_owner(cur)],
+				      area_owner_incarnation(cur)))
+				continue;
+			dirty = area_log2(cur) <= m->max_log2
+				? area_bytes_for(area_log2(cur)) : m->area_bytes;
+			break;
+		}
+		/* Only the owner of an area ever names it in the state word,
+		 * and nobody owns the ones above: no race to lose after this. */
+		if (!__atomic_compare_exchange_n(st, &cur, mine, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			continue;
+		if (dirty)
+			map_zero(m, area_offset(m, a), dirty);
+		if (m->region &&
+		    region_reserve(m->region, area_offset(m, a), need) != 0) {
+			/* Not enough memory for the target: -ENOSPC now, not
+			 * SIGBUS later.  The area is zero: give it back. */
+			__atomic_store_n(st, (uint64_t)AREA_FREE, __ATOMIC_RELEASE);
+			return -ENOSPC;
+		}
+		*taken = a;
+		return 0;
+	}
+	return -EAGAIN;	/* every spare area is pinned by a stopped peer */
+}
+
+int migrate_start(struct satomic_map *m, struct participant *p,
+		  const struct view *v)
+{
+	int64_t live = table_live(&v->cur);
+	unsigned log2 = v->cur.log2, area;
+	uint64_t expect = v->word;
+	struct mstate s;
+	int err;
+
+	mark_area_used(m, &v->cur);	/* in case a completer died */
+	if (live < 0)
+		live = 0;
+	/* Grow when at least half the used slots are live; otherwise the
+	 * same size drops the tombstones.  At the largest size, refuse
+	 * when a copy would be nearly full again at once. */
+	if ((uint64_t)live * 2 >= table_threshold(v->cur.log2)) {
+		if (log2 < m->max_log2)
+			log2++;
+		else if ((uint64_t)live * 4 >= table_threshold(v->cur.log2) * 3)
+			return -ENOSPC;
+	}
+	err = take_area(m, p, v, log2, &area);
+	if (err)
+		return err;
+	mstate_decode(v->word, &s);
+	s.migrating = true;
+	s.tgt_area = area;
+	s.tgt_log2 = log2;
+	if (!__atomic_compare_exchange_n(&m->hdr->state, &expect,
+					 mstate_encode(&s), false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		/* Someone else changed the state first; the area is zero. */
+		__atomic_store_n(&m->hdr->area_state[area], (uint64_t)AREA_FREE,
+				 __ATOMIC_RELEASE);
+	return 0;
+}

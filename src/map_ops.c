@@ -1,0 +1,816 @@
+/*
+ * Operations on single keys: get, contains, and every kind of update.
+ *
+ * Readers announce nothing: they read the state word, probe, and re-read the
+ * state word; if it changed they retry (the tables they read might have been
+ * migrated and their memory reused).  Writers announce the generation they
+ * work in (src/map_registry.c), then make their one change with a CAS16 on
+ * the key's slot, which is the linearization point (doc/map-design.md 3).
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include "map_internal.h"
+
+/* ---------------------------------------------------------------------------
+ * Counters.
+ */
+
+int64_t table_live(const struct table *t)
+{
+	uint64_t sum = 0;
+	unsigned i;
+
+	for (i = 0; i <= table_stripes_mask(t); i++)
+		sum += __atomic_load_n(&t->ctl->stripes[i].used, __ATOMIC_RELAXED) -
+		       __atomic_load_n(&t->ctl->stripes[i].dead, __ATOMIC_RELAXED);
+	return (int64_t)sum;
+}
+
+uint64_t table_used(const struct table *t)
+{
+	uint64_t sum = 0;
+	unsigned i;
+
+	for (i = 0; i <= table_stripes_mask(t); i++)
+		sum += __atomic_load_n(&t->ctl->stripes[i].used, __ATOMIC_RELAXED);
+	return sum;
+}
+
+/* Account for one more non-EMPTY slot, unless the table is at its maximum
+ * load.  The full sum is taken once every 2^step_log2 of a stripe's counts;
+ * table_threshold leaves room for what slips through in between. */
+static bool reserve_slot(const struct table *t)
+{
+	struct stripe *s = my_stripe(t);
+	uint64_t n = __atomic_add_fetch(&s->used, 1, __ATOMIC_RELAXED);
+
+	if ((n & ((1ull << table_step_log2(t->log2)) - 1)) != 0 ||
+	    table_used(t) <= table_threshold(t->log2))
+		return true;
+	__atomic_fetch_sub(&s->used, 1, __ATOMIC_RELAXED);
+	return false;
+}
+
+/* ---------------------------------------------------------------------------
+ * Probing.
+ */
+
+enum found {
+	FOUND_LIVE, FOUND_TOMB, FOUND_FROZEN,	/* the key's slot (I1) */
+	FOUND_EMPTY,		/* the chain's end: the key is not here */
+	FOUND_MOVED_END,	/* the chain's end, frozen: see the target */
+	FOUND_NOWHERE,		/* reach exhausted: not here, no room here */
+};
+
+/*
+ * Probe t for the key hashed h.  On return *i is the slot found and
+ * (*kw, *vw) what it held when read.
+ */
+static inline __attribute__((always_inline)) enum found
+probe(const struct table *t, uint64_t h, uint64_t *i, uint64_t *kw,
+      uint64_t *vw)
+{
+	const uint64_t key = h << 2;
+	uint64_t idx = table_home(t, h), d, w;
+
+	for (d = 0; d < t->reach; d++, idx = (idx + 1) & t->mask) {
+		w = __atomic_load_n(&t->slots[idx].kw, __ATOMIC_ACQUIRE);
+		if (kw_key(w) == key && kw_state(w) != ST_KEYLESS) {
+			*i = idx;
+			*kw = w;
+			*vw = __atomic_load_n(&t->slots[idx].vw, __ATOMIC_ACQUIRE);
+			return kw_state(w) == ST_LIVE ? FOUND_LIVE :
+			       kw_state(w) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
+		}
+		if (w == KW_EMPTY || w == KW_MOVED_END) {
+			*i = idx;
+			*kw = w;
+			*vw = 0;
+			return w == KW_EMPTY ? FOUND_EMPTY : FOUND_MOVED_END;
+		}
+		/* Another key, or MOVED_MID: the chain goes on. */
+	}
+	*i = idx;
+	return FOUND_NOWHERE;
+}
+
+int table_copy(const struct table *t, uint64_t h, uint64_t v)
+{
+	uint64_t i, kw, vw;
+
+	for (;;) {
+		switch (probe(t, h, &i, &kw, &vw)) {
+		case FOUND_LIVE: case FOUND_TOMB: case FOUND_FROZEN:
+			return 0;	/* copied before, maybe changed since */
+		case FOUND_EMPTY:
+			vw = 0;
+			if (slot_cas(&t->slots[i], &kw, &vw, h << 2 | ST_LIVE, v)) {
+				count_used(t);
+				return 0;
+			}
+			continue;	/* someone took the slot: look again */
+		case FOUND_MOVED_END:
+			return -EUCLEAN;	/* a target is never migrating */
+		case FOUND_NOWHERE:
+			return -ENOSPC;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * Reads.
+ */
+
+/*
+ * The key is FROZEN in the current table (its value `frozen` is final there)
+ * or its chain ends in MOVED_END: the migration target decides (I2).
+ * 1 present (*vw set), 0 absent, -EAGAIN if the view is stale.
+ */
+static int resolve_in_target(const struct view *v, uint64_t h, bool frozen,
+			     uint64_t frozen_value, uint64_t *vw)
+{
+	uint64_t i, kw;
+
+	if (!v->migrating)
+		return -EAGAIN;
+	switch (probe(&v->tgt, h, &i, &kw, vw)) {
+	case FOUND_LIVE:
+		return 1;
+	case FOUND_TOMB:
+		return 0;
+	case FOUND_EMPTY: case FOUND_NOWHERE:
+		/* Not copied yet: nobody has written it in the target, so a
+		 * frozen value is still current. */
+		*vw = frozen_value;
+		return frozen;
+	default:
+		return -EAGAIN;	/* the target is migrating: a newer state */
+	}
+}
+
+/*
+ * The key's value as of one instant of this call: 1 present, 0 absent.
+ * *migrating tells whether a migration was seen running.
+ */
+static int lookup(struct satomic_map *m, uint64_t h, int64_t *value,
+		  bool *migrating)
+{
+	struct view v;
+	uint64_t i, kw, vw, w;
+	int present, err;
+
+	for (;;) {
+		w = state_load(m);
+		err = view_init(m, w, &v);
+		if (err)
+			return err;
+		switch (probe(&v.cur, h, &i, &kw, &vw)) {
+		case FOUND_LIVE:
+			present = 1;	/* linearized at the load of vw */
+			break;
+		case FOUND_FROZEN:
+			present = resolve_in_target(&v, h, true, vw, &vw);
+			break;
+		case FOUND_MOVED_END:
+			present = resolve_in_target(&v, h, false, 0, &vw);
+			break;
+		default:	/* TOMB, EMPTY, reach exhausted */
+			present = 0;	/* linearized at the load that decided */
+			break;
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&m->hdr->state, __ATOMIC_RELAXED) != w)
+			continue;	/* memory may have been reused: again */
+		if (present < 0)
+			return -EUCLEAN;	/* frozen slots, yet no migration */
+		if (present && value)
+			*value = (int64_t)vw;
+		*migrating = v.migrating;
+		return present;
+	}
+}
+
+static void help_as_reader(struct satomic_map *m)
+{
+	struct reg_node *n = reg_self(m);
+	const struct view *v;
+
+	if (n == NULL)
+		return;
+	if (reg_enter_cached(m, n, &v) == 0 && v->migrating)
+		(void)migrate_help(m, v);
+	reg_leave(n->p);
+}
+
+/*
+ * The current table as this thread last decoded it, for one map handle and
+ * one state word: readers decode the word again only when it changes.
+ */
+struct fast_view {
+	uint64_t serial, word;
+	const uint64_t *state;	/* the map's state word */
+	const struct slot *slots;
+	uint64_t mask;
+	unsigned shift;		/* 64 - log2 */
+};
+static __thread struct fast_view fast_view
+	__attribute__((tls_model("initial-exec")));
+
+static __attribute__((noinline)) bool fast_view_refresh(const struct satomic_map *m,
+							uint64_t w)
+{
+	unsigned log2 = (unsigned)(w & 63), area = (unsigned)(w >> 6 & 15);
+
+	if ((w & 1u << 10) || log2 < m->min_log2 || log2 > m->max_log2 ||
+	    area >= MAP_AREAS)
+		return false;	/* migrating, or not to be trusted */
+	fast_view.serial = m->serial;
+	fast_view.word = w;
+	fast_view.state = m->state;
+	fast_view.slots = (const struct slot *)(m->area[area] + AREA_CTL_BYTES);
+	fast_view.mask = (1ull << log2) - 1;
+	fast_view.shift = 64 - log2;
+	return true;
+}
+
+static __attribute__((noinline, cold)) int get_slow(struct satomic_map *m,
+						   uint64_t h, int64_t *value)
+{
+	bool migrating = false;
+	int r = lookup(m, h, value, &migrating);
+
+	if (migrating)
+		help_as_reader(m);
+	return r < 0 ? r : r ? 0 : -ENOENT;
+}
+
+/*
+ * The common case of lookup, kept short because a lookup's speed here is
+ * set by how many can be in flight at once, that is by its length: no
+ * migration running, a hit or an EMPTY on the way.  Anything else (a
+ * tombstone, a frozen or moved slot, reach exhausted, a state word to
+ * distrust, a change of state word) takes the general path, lookup().
+ */
+int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
+{
+	const struct slot *slots;
+	uint64_t h, w, want, kw, vw, i, mask, left;
+
+	if (m == NULL)
+		return -EINVAL;
+	h = key_hash(m, key);
+	w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(fast_view.word != w || fast_view.serial != m->serial, 0) &&
+	    !fast_view_refresh(m, w))
+		return get_slow(m, h, value);
+	slots = fast_view.slots;
+	mask = fast_view.mask;
+	i = h >> fast_view.shift;
+	want = h << 2 | ST_LIVE;
+	/* The state word is re-read at the end through the cached view, so
+	 * that neither it nor the map needs a register across the loop. */
+	for (left = mask >> 2;; left--, i = (i + 1) & mask) {
+		kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
+		if (kw == want)
+			break;
+		if (kw == KW_EMPTY) {
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(fast_view.state, __ATOMIC_RELAXED) != fast_view.word)
+				return get_slow(m, h, value);
+			return -ENOENT;
+		}
+		if (__builtin_expect((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0, 0))
+			return get_slow(m, h, value);
+	}
+	vw = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(fast_view.state, __ATOMIC_RELAXED) != fast_view.word)
+		return get_slow(m, h, value);
+	if (value)
+		*value = (int64_t)vw;
+	return 0;
+}
+
+int satomic_map_contains(struct satomic_map *m, int64_t key)
+{
+	int r = satomic_map_get(m, key, NULL);
+
+	return r == 0 ? 1 : r == -ENOENT ? 0 : r;
+}
+
+/* ---------------------------------------------------------------------------
+ * Updates.
+ */
+
+enum op {
+	OP_INSERT, OP_PUT, OP_REPLACE, OP_CAS, OP_REMOVE, OP_REMOVE_IF,
+	OP_EXCHANGE, OP_ADD, OP_SUB, OP_AND, OP_OR, OP_XOR,
+};
+
+enum action { KEEP, WRITE, DELETE };
+
+struct request {
+	enum op op;
+	uint64_t h;		/* the key's hash */
+	uint64_t arg, arg2;
+	bool present;		/* out: the key was present before */
+	uint64_t old;		/* out: its value then */
+	int err;		/* out, with OUT_ERROR */
+};
+
+/* What op does to a key that is (or is not) present with value cur. */
+static inline __attribute__((always_inline)) enum action
+decide(const struct request *rq, bool present, uint64_t cur, uint64_t *next)
+{
+	uint64_t base = present ? cur : 0;	/* fetch-ops: absent counts as 0 */
+
+	switch (rq->op) {
+	case OP_INSERT:
+		*next = rq->arg;
+		return present ? KEEP : WRITE;
+	case OP_PUT:
+	case OP_EXCHANGE:
+		*next = rq->arg;
+		return WRITE;
+	case OP_REPLACE:
+		*next = rq->arg;
+		return present ? WRITE : KEEP;
+	case OP_CAS:
+		*next = rq->arg2;
+		return present && cur == rq->arg ? WRITE : KEEP;
+	case OP_REMOVE:
+		return present ? DELETE : KEEP;
+	case OP_REMOVE_IF:
+		return present && cur == rq->arg ? DELETE : KEEP;
+	case OP_ADD: *next = base + rq->arg; return WRITE;
+	case OP_SUB: *next = base - rq->arg; return WRITE;
+	case OP_AND: *next = base & rq->arg; return WRITE;
+	case OP_OR: *next = base | rq->arg; return WRITE;
+	case OP_XOR: *next = base ^ rq->arg; return WRITE;
+	}
+	return KEEP;
+}
+
+/* What a slot holds, for the key whose key bits are `key`. */
+static inline enum found classify(uint64_t kw, uint64_t key)
+{
+	if (kw_key(kw) == key && kw_state(kw) != ST_KEYLESS)
+		return kw_state(kw) == ST_LIVE ? FOUND_LIVE :
+		       kw_state(kw) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
+	if (kw == KW_EMPTY)
+		return FOUND_EMPTY;
+	if (kw == KW_MOVED_END)
+		return FOUND_MOVED_END;
+	return FOUND_NOWHERE;	/* another key took it: probe again */
+}
+
+enum outcome {
+	OUT_DONE,	/* linearized */
+	OUT_TARGET,	/* the migration target is the key's authority now */
+	OUT_FULL,	/* no room: the table must migrate first */
+	OUT_STALE,	/* the table is being migrated, unknown to our view */
+	OUT_ERROR,	/* rq->err */
+};
+
+/*
+ * Apply rq to table t.  tgt is t's migration target, or NULL when our view
+ * has t not migrating.  Every change is one CAS16 expecting exactly the pair
+ * read (I3); when it fails it returns the slot's current pair and the
+ * decision is taken again on that.
+ */
+static inline __attribute__((always_inline)) enum outcome
+apply(const struct table *t, const struct table *tgt, struct request *rq)
+{
+	const uint64_t key = rq->h << 2;
+	uint64_t i, kw, vw, next;
+	bool reserved = false;
+	enum outcome oc;
+	enum found f = probe(t, rq->h, &i, &kw, &vw);
+	enum action act;
+
+	for (;;) {
+		struct slot *s = &t->slots[i];
+
+		switch (f) {
+		case FOUND_LIVE:
+			rq->present = true;
+			rq->old = vw;
+			act = decide(rq, true, vw, &next);
+			if (act == KEEP) {
+				oc = OUT_DONE;	/* linearized at the load of vw */
+				goto out;
+			}
+			if (act == WRITE && slot_cas(s, &kw, &vw, kw, next)) {
+				oc = OUT_DONE;	/* linearized here */
+				goto out;
+			}
+			if (act == DELETE && slot_cas(s, &kw, &vw, key | ST_TOMB, vw)) {
+				count_dead(t, 1);
+				oc = OUT_DONE;	/* linearized here */
+				goto out;
+			}
+			break;
+		case FOUND_TOMB:
+			rq->present = false;
+			act = decide(rq, false, 0, &next);
+			if (act != WRITE) {
+				oc = OUT_DONE;	/* linearized at the load of kw */
+				goto out;
+			}
+			/* Revive in place: this slot is the key's (I1). */
+			if (slot_cas(s, &kw, &vw, key | ST_LIVE, next)) {
+				count_dead(t, -1);
+				oc = OUT_DONE;	/* linearized here */
+				goto out;
+			}
+			break;
+		case FOUND_FROZEN:
+			if (tgt == NULL) {
+				oc = OUT_STALE;
+				goto out;
+			}
+			/* I2: copy first; from then on the target decides. */
+			rq->err = table_copy(tgt, rq->h, vw);
+			oc = rq->err ? OUT_ERROR : OUT_TARGET;
+			goto out;
+		case FOUND_MOVED_END:
+			oc = tgt ? OUT_TARGET : OUT_STALE;
+			goto out;
+		case FOUND_EMPTY:
+			rq->present = false;
+			act = decide(rq, false, 0, &next);
+			if (act != WRITE) {
+				oc = OUT_DONE;	/* linearized at the load of kw */
+				goto out;
+			}
+			vw = 0;
+			if (tgt != NULL) {
+				/* I2: close the chain here, then insert in the
+				 * target; nobody can add the key to t any more. */
+				if (slot_cas(s, &kw, &vw, KW_MOVED_END, 0)) {
+					oc = OUT_TARGET;
+					goto out;
+				}
+				break;
+			}
+			if (!reserved && !(reserved = reserve_slot(t))) {
+				oc = OUT_FULL;
+				goto out;
+			}
+			if (slot_cas(s, &kw, &vw, key | ST_LIVE, next)) {
+				reserved = false;	/* counted in used */
+				oc = OUT_DONE;	/* linearized here */
+				goto out;
+			}
+			break;
+		case FOUND_NOWHERE:
+			/* No slot within reach can ever hold the key here. */
+			oc = tgt ? OUT_TARGET : OUT_FULL;
+			goto out;
+		}
+		/* A CAS16 failed: (kw, vw) is what the slot holds now. */
+		f = classify(kw, key);
+		if (f == FOUND_NOWHERE)
+			f = probe(t, rq->h, &i, &kw, &vw);
+	}
+out:
+	if (reserved)
+		__atomic_fetch_sub(&my_stripe(t)->used, 1, __ATOMIC_RELAXED);
+	return oc;
+}
+
+/* Each entry point inlines its own copy, specialized for its operation. */
+static inline __attribute__((always_inline)) int
+update(struct satomic_map *m, struct request *rq)
+{
+	struct reg_node *n = reg_self(m);
+	const struct view *v;
+	enum outcome oc;
+	int err;
+
+	if (n == NULL)
+		return -EAGAIN;	/* the registry is full of live threads */
+	for (;;) {
+		err = reg_enter_cached(m, n, &v);
+		if (err)
+			break;
+		if (v->migrating)
+			(void)migrate_help(m, v);	/* everyone helps */
+		oc = apply(&v->cur, v->migrating ? &v->tgt : NULL, rq);
+		if (oc == OUT_TARGET)
+			oc = apply(&v->tgt, NULL, rq);
+		if (oc == OUT_DONE || oc == OUT_ERROR) {
+			err = oc == OUT_ERROR ? rq->err : 0;
+			break;
+		}
+		if (oc == OUT_FULL) {
+			err = v->migrating ? migrate_finish(m, v)
+					   : migrate_start(m, n->p, v);
+			if (err)
+				break;
+			continue;
+		}
+		/* OUT_STALE: a newer state, unless the segment is corrupt. */
+		if (state_load(m) == v->word) {
+			err = -EUCLEAN;
+			break;
+		}
+	}
+	reg_leave(n->p);
+	return err;
+}
+
+/*
+ * The common case of an update, kept short (every instruction between two
+ * CAS16s is on the critical path): no migration running, and the key LIVE
+ * in the current table, or an EMPTY slot on the way for an operation that
+ * inserts.  1 done, 0 not this case: the general path takes it from there
+ * (nothing was changed).  Same linearization points as apply().
+ */
+static inline __attribute__((always_inline)) int
+update_fast(struct satomic_map *m, struct reg_node *n, struct request *rq)
+{
+	const uint64_t want = rq->h << 2 | ST_LIVE;
+	const struct table *t = &n->view.cur;
+	uint64_t w = reg_announce(m, n->p), kw, vw, i, left, next;
+	enum action act;
+	int done = 0;
+
+	if (w != n->view.word || n->view.migrating)
+		goto out;
+	i = rq->h >> (64 - t->log2);
+	for (left = t->reach - 1;; left--, i = (i + 1) & t->mask) {
+		kw = __atomic_load_n(&t->slots[i].kw, __ATOMIC_ACQUIRE);
+		if (kw == want || kw == KW_EMPTY || left == 0)
+			break;
+		if ((kw ^ want) < 4 || kw == KW_MOVED_END)
+			goto out;	/* TOMB, FROZEN, MOVED: general path */
+	}
+	if (kw == want) {
+		vw = __atomic_load_n(&t->slots[i].vw, __ATOMIC_ACQUIRE);
+		do {
+			rq->present = true;
+			rq->old = vw;
+			act = decide(rq, true, vw, &next);
+			if (act == KEEP)
+				done = 1;	/* linearized at the load of vw */
+			else if (act == WRITE)
+				done = slot_cas(&t->slots[i], &kw, &vw, want, next);
+			else if ((done = slot_cas(&t->slots[i], &kw, &vw,
+						  want + ST_TOMB - ST_LIVE, vw)))
+				count_dead(t, 1);
+		} while (!done && kw == want);	/* only the value moved */
+	} else if (kw == KW_EMPTY) {
+		rq->present = false;
+		act = decide(rq, false, 0, &next);
+		if (act != WRITE)
+			done = 1;	/* absent: linearized at the load of kw */
+		else if (reserve_slot(t)) {
+			vw = 0;
+			done = slot_cas(&t->slots[i], &kw, &vw, want, next);
+			if (!done)	/* taken meanwhile: general path */
+				__atomic_fetch_sub(&my_stripe(t)->used, 1,
+						   __ATOMIC_RELAXED);
+		}
+	}
+out:
+	reg_leave(n->p);
+	return done;
+}
+
+static inline __attribute__((always_inline)) int
+run(struct satomic_map *m, enum op op, int64_t key, int64_t arg, int64_t arg2,
+    struct request *rq)
+{
+	struct reg_node *n;
+
+	if (m == NULL)
+		return -EINVAL;
+	rq->op = op;
+	rq->h = key_hash(m, key);
+	rq->arg = (uint64_t)arg;
+	rq->arg2 = (uint64_t)arg2;
+	rq->present = false;
+	rq->old = 0;
+	rq->err = 0;
+	n = reg_self(m);
+	if (n != NULL && update_fast(m, n, rq))
+		return 0;
+	return update(m, rq);
+}
+
+int satomic_map_insert(struct satomic_map *m, int64_t key, int64_t value)
+{
+	struct request rq;
+	int err = run(m, OP_INSERT, key, value, 0, &rq);
+
+	return err ? err : rq.present ? -EEXIST : 0;
+}
+
+int satomic_map_put(struct satomic_map *m, int64_t key, int64_t value,
+		    int64_t *old)
+{
+	struct request rq;
+	int err = run(m, OP_PUT, key, value, 0, &rq);
+
+	if (err)
+		return err;
+	if (rq.present && old)
+		*old = (int64_t)rq.old;
+	return rq.present;
+}
+
+int satomic_map_replace(struct satomic_map *m, int64_t key, int64_t value,
+			int64_t *old)
+{
+	struct request rq;
+	int err = run(m, OP_REPLACE, key, value, 0, &rq);
+
+	if (err)
+		return err;
+	if (!rq.present)
+		return -ENOENT;
+	if (old)
+		*old = (int64_t)rq.old;
+	return 0;
+}
+
+int satomic_map_cas(struct satomic_map *m, int64_t key, int64_t *expected,
+		    int64_t desired)
+{
+	struct request rq;
+	int err;
+
+	if (expected == NULL)
+		return -EINVAL;
+	err = run(m, OP_CAS, key, *expected, desired, &rq);
+	if (err)
+		return err;
+	if (!rq.present)
+		return -ENOENT;
+	if ((int64_t)rq.old == *expected)
+		return 1;
+	*expected = (int64_t)rq.old;
+	return 0;
+}
+
+int satomic_map_remove(struct satomic_map *m, int64_t key, int64_t *old)
+{
+	struct request rq;
+	int err = run(m, OP_REMOVE, key, 0, 0, &rq);
+
+	if (err)
+		return err;
+	if (!rq.present)
+		return -ENOENT;
+	if (old)
+		*old = (int64_t)rq.old;
+	return 0;
+}
+
+int satomic_map_remove_if(struct satomic_map *m, int64_t key, int64_t expected)
+{
+	struct request rq;
+	int err = run(m, OP_REMOVE_IF, key, expected, 0, &rq);
+
+	if (err)
+		return err;
+	if (!rq.present)
+		return -ENOENT;
+	return (int64_t)rq.old == expected;
+}
+
+/* exchange and the fetch-ops: absent counts as 0, and is inserted. */
+static inline __attribute__((always_inline)) int
+fetch_op(struct satomic_map *m, enum op op, int64_t key, int64_t arg,
+	 int64_t *old)
+{
+	struct request rq;
+	int err = run(m, op, key, arg, 0, &rq);
+
+	if (err == 0 && old)
+		*old = rq.present ? (int64_t)rq.old : 0;
+	return err;
+}
+
+#define FETCH_OP(name, OP) \
+	int satomic_map_##name(struct satomic_map *m, int64_t key, \
+			       int64_t arg, int64_t *old) \
+	{ return fetch_op(m, OP, key, arg, old); }
+FETCH_OP(exchange, OP_EXCHANGE)
+FETCH_OP(fetch_add, OP_ADD)
+FETCH_OP(fetch_sub, OP_SUB)
+FETCH_OP(fetch_and, OP_AND)
+FETCH_OP(fetch_or, OP_OR)
+FETCH_OP(fetch_xor, OP_XOR)
+
+/* ---------------------------------------------------------------------------
+ * Batches: while key j is probed, the home slot of key j + AHEAD is already
+ * on its way into the cache.
+ */
+#define AHEAD 8
+
+static void prefetch_home(const struct satomic_map *m, const struct view *v,
+			  int64_t key, int for_write)
+{
+	const struct slot *s = &v->cur.slots[table_home(&v->cur, key_hash(m, key))];
+
+	if (for_write)
+		__builtin_prefetch(s, 1, 0);
+	else
+		__builtin_prefetch(s, 0, 0);
+}
+
+int64_t satomic_map_get_many(struct satomic_map *m, const int64_t *keys,
+			     size_t n, int64_t *values, bool *found)
+{
+	struct view v;
+	int64_t hits = 0, value;
+	bool migrating = false, seen_migrating = false;
+	size_t j;
+	int r;
+
+	if (m == NULL || (keys == NULL && n > 0))
+		return -EINVAL;
+	if ((r = view_init(m, state_load(m), &v)) != 0)
+		return r;
+	for (j = 0; j < n && j < AHEAD; j++)
+		prefetch_home(m, &v, keys[j], 0);
+	for (j = 0; j < n; j++) {
+		if (j + AHEAD < n)
+			prefetch_home(m, &v, keys[j + AHEAD], 0);
+		r = lookup(m, key_hash(m, keys[j]), &value, &migrating);
+		if (r < 0)
+			return r;
+		seen_migrating |= migrating;
+		if (found)
+			found[j] = r;
+		if (r && values)
+			values[j] = value;
+		hits += r;
+	}
+	if (seen_migrating)
+		help_as_reader(m);
+	return hits;
+}
+
+int satomic_map_put_many(struct satomic_map *m, const int64_t *keys,
+			 const int64_t *values, size_t n, size_t *done)
+{
+	struct view v;
+	size_t j;
+	int err;
+
+	if (done)
+		*done = 0;
+	if (m == NULL || ((keys == NULL || values == NULL) && n > 0))
+		return -EINVAL;
+	if ((err = view_init(m, state_load(m), &v)) != 0)
+		return err;
+	for (j = 0; j < n && j < AHEAD; j++)
+		prefetch_home(m, &v, keys[j], 1);
+	for (j = 0; j < n; j++) {
+		if (j + AHEAD < n)
+			prefetch_home(m, &v, keys[j + AHEAD], 1);
+		err = satomic_map_put(m, keys[j], values[j], NULL);
+		if (err < 0)
+			return err;
+		if (done)
+			*done = j + 1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Size.
+ */
+
+int64_t satomic_map_count(struct satomic_map *m)
+{
+	struct view v;
+	int64_t n;
+	int err;
+
+	if (m == NULL)
+		return -EINVAL;
+	do {
+		if ((err = view_init(m, state_load(m), &v)) != 0)
+			return err;
+		n = table_live(&v.cur) + (v.migrating ? table_live(&v.tgt) : 0);
+	} while (state_load(m) != v.word);
+	return n < 0 ? 0 : n;
+}
+
+int64_t satomic_map_capacity(struct satomic_map *m)
+{
+	struct view v;
+	int err;
+
+	if (m == NULL)
+		return -EINVAL;
+	if ((err = view_init(m, state_load(m), &v)) != 0)
+		return err;
+	return (int64_t)table_threshold(v.migrating ? v.tgt.log2 : v.cur.log2);
+}

@@ -1,0 +1,322 @@
+/*
+ * The registry: who may still act on which tables (doc/map-design.md 5).
+ *
+ * Each thread that writes to a map claims a participant slot in the map's
+ * registry the first time, and keeps it until it exits or the map handle is
+ * closed.  Around each write it announces the generation it works in; a
+ * migration reuses a retired area only when no live participant announces a
+ * generation that area served.  A slot's owner is (pid, process start time),
+ * so the slots of dead processes are recognized, even after the pid is
+ * reused, and reclaimed.
+ *
+ * Process-local bookkeeping: each thread keeps a list of its registrations
+ * (struct reg_node) with the one used last in front, so finding a thread's
+ * slot for a map is one comparison; each handle knows the nodes made through
+ * it, so closing it releases them; a pthread key's destructor releases a
+ * thread's nodes when it exits; after fork the child forgets the parent's.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#if HAVE_DECL_MEMBARRIER_CMD_GLOBAL_EXPEDITED
+#include <linux/membarrier.h>
+#endif
+
+#include "map_internal.h"
+
+
+bool sat_membarrier_registered;
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
+static pthread_key_t reg_key;
+static uint64_t reg_serial;
+static uint64_t reg_owner;		/* this process's owner id */
+/* This thread's registrations, the one used last first (map_internal.h). */
+__thread struct reg_node *sat_thread_nodes
+	__attribute__((tls_model("initial-exec")));
+#define thread_nodes sat_thread_nodes
+
+/* The start time of process `pid` (field 22 of /proc/PID/stat), or 0. */
+static uint64_t start_time(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	FILE *f;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return 0;
+	/* Fields after the command name, which may contain spaces. */
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p, " %llu", &t) != 1)
+		return 0;
+	return t;
+}
+
+static uint64_t owner_id(long pid)
+{
+	return (uint64_t)pid << 32 | (start_time(pid) & 0xffffffffu);
+}
+
+/* Whether the process that owns `owner` still exists. */
+static bool owner_alive(uint64_t owner)
+{
+	long pid = (long)(owner >> 32);
+	uint64_t started;
+
+	if (pid <= 0)
+		return false;
+	if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+		return false;
+	started = start_time(pid);
+	/* Without /proc the pid alone must do (it might have been reused). */
+	return started == 0 || (started & 0xffffffffu) == (owner & 0xffffffffu);
+}
+
+bool reg_alive(const struct participant *p, uint64_t incarnation)
+{
+	uint64_t owner = __atomic_load_n(&p->owner, __ATOMIC_ACQUIRE);
+
+	uint64_t mine = __atomic_load_n(&p->incarnation, __ATOMIC_ACQUIRE);
+
+	/* Incarnations are kept to 40 bits where they are recorded. */
+	return owner > 1 && ((mine ^ incarnation) & 0xffffffffffull) == 0 &&
+	       owner_alive(owner);
+}
+
+static void release_thread_nodes(void *unused);
+
+/* Ask the kernel to include this process in the reclaimers' barriers. */
+static void register_membarrier(void)
+{
+#if HAVE_DECL_MEMBARRIER_CMD_GLOBAL_EXPEDITED
+	sat_membarrier_registered = syscall(SYS_membarrier,
+		MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
+#else
+	sat_membarrier_registered = false;
+#endif
+}
+
+/* A full barrier on every thread of every registered process; false if the
+ * kernel refuses, and then no announcement may be trusted to be visible. */
+static bool barrier_everyone(void)
+{
+#if HAVE_DECL_MEMBARRIER_CMD_GLOBAL_EXPEDITED
+	return syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
+#else
+	return false;
+#endif
+}
+
+static void forget_parent(void)
+{
+	/* The child's copies of the parent's registrations are not its own:
+	 * drop them without releasing the parent's slots. */
+	thread_nodes = NULL;
+	reg_owner = owner_id((long)getpid());
+	pthread_mutex_init(&reg_lock, NULL);
+	register_membarrier();
+}
+
+static void reg_init(void)
+{
+	pthread_key_create(&reg_key, release_thread_nodes);
+	pthread_atfork(NULL, NULL, forget_parent);
+	reg_owner = owner_id((long)getpid());
+	register_membarrier();
+}
+
+uint64_t reg_next_serial(void)
+{
+	pthread_once(&reg_once, reg_init);
+	return __atomic_add_fetch(&reg_serial, 1, __ATOMIC_RELAXED);
+}
+
+static void slot_free(struct participant *p)
+{
+	__atomic_store_n(&p->announce, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->owner, 0, __ATOMIC_RELEASE);
+}
+
+/* Take a dead process's slot back: mark it, clear it, free it. */
+static bool reclaim(struct participant *p, uint64_t owner)
+{
+	if (owner <= 1 || owner_alive(owner) ||
+	    !__atomic_compare_exchange_n(&p->owner, &owner, 1, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return false;
+	slot_free(p);
+	return true;
+}
+
+int reg_claim(struct satomic_map *m, unsigned *index)
+{
+	unsigned i, pass;
+
+	pthread_once(&reg_once, reg_init);
+	/* First pass: a free slot; second: reclaim the dead. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < m->registry_slots; i++) {
+			struct participant *p = &m->registry[i];
+			uint64_t owner = __atomic_load_n(&p->owner, __ATOMIC_RELAXED);
+
+			if (pass == 1 && owner > 1 && !reclaim(p, owner))
+				continue;
+			owner = 0;
+			if (__atomic_compare_exchange_n(&p->owner, &owner, reg_owner,
+							false, __ATOMIC_ACQ_REL,
+							__ATOMIC_RELAXED)) {
+				__atomic_fetch_add(&p->incarnation, 1, __ATOMIC_ACQ_REL);
+				__atomic_store_n(&p->announce, 0, __ATOMIC_RELEASE);
+				*index = i;
+				return 0;
+			}
+		}
+	}
+	return -EAGAIN;
+}
+
+void reg_release(struct satomic_map *m, unsigned index)
+{
+	if (index < m->registry_slots)
+		slot_free(&m->registry[index]);
+}
+
+static struct reg_node *register_thread(struct satomic_map *m)
+{
+	struct reg_node *n = calloc(1, sizeof(*n));
+	unsigned index;
+
+	if (n == NULL || reg_claim(m, &index) != 0) {
+		free(n);
+		return NULL;
+	}
+	n->serial = m->serial;
+	n->owner = reg_owner;
+	n->p = &m->registry[index];
+	n->index = index;
+	n->map = m;
+	pthread_mutex_lock(&reg_lock);
+	n->next_in_map = m->nodes;
+	m->nodes = n;
+	pthread_mutex_unlock(&reg_lock);
+	n->next_in_thread = thread_nodes;
+	thread_nodes = n;
+	pthread_setspecific(reg_key, n);	/* arms the exit destructor */
+	return n;
+}
+
+struct reg_node *reg_find(struct satomic_map *m)
+{
+	struct reg_node *n, **prev;
+
+	for (prev = &thread_nodes; (n = *prev) != NULL; prev = &n->next_in_thread) {
+		if (n->serial == m->serial) {
+			*prev = n->next_in_thread;	/* move to front */
+			n->next_in_thread = thread_nodes;
+			thread_nodes = n;
+			return n;
+		}
+	}
+	return register_thread(m);
+}
+
+/* A handle is closing: free every slot claimed through it in this process. */
+void reg_detach(struct satomic_map *m)
+{
+	struct reg_node *n;
+
+	pthread_mutex_lock(&reg_lock);
+	for (n = m->nodes; n != NULL; n = n->next_in_map) {
+		if (n->owner == reg_owner)	/* not a parent's, copied by fork */
+			slot_free(n->p);
+		n->serial = 0;	/* the owning thread drops the node later */
+		n->map = NULL;
+	}
+	m->nodes = NULL;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static void unlink_from_map(struct reg_node *n)
+{
+	struct reg_node **prev;
+
+	for (prev = &n->map->nodes; *prev != NULL; prev = &(*prev)->next_in_map)
+		if (*prev == n) {
+			*prev = n->next_in_map;
+			return;
+		}
+}
+
+/* Thread exit: give back this thread's slots of maps still open. */
+static void release_thread_nodes(void *unused)
+{
+	struct reg_node *n, *next;
+
+	(void)unused;
+	pthread_mutex_lock(&reg_lock);
+	for (n = thread_nodes; n != NULL; n = next) {
+		next = n->next_in_thread;
+		if (n->serial != 0 && n->map != NULL) {
+			slot_free(n->p);
+			unlink_from_map(n);
+		}
+		free(n);
+	}
+	thread_nodes = NULL;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+/*
+ * Whether a live participant may still act on the table of generation
+ * `gen`: one that announces it as current, or as the target of the
+ * migration from gen - 1.  Slots of dead processes are reclaimed on the way.
+ */
+bool reg_pinned(struct satomic_map *m, uint64_t gen)
+{
+	unsigned i;
+
+	/* Make every registered writer's announcement visible (reg_announce);
+	 * without that barrier nothing retired may be reused. */
+	if (!barrier_everyone())
+		return true;
+	for (i = 0; i < m->registry_slots; i++) {
+		struct participant *p = &m->registry[i];
+		uint64_t a = __atomic_load_n(&p->announce, __ATOMIC_SEQ_CST);
+		uint64_t owner;
+
+		if (a == 0)
+			continue;
+		if (a >> 1 != gen && !((a & 1) && (a >> 1) + 1 == gen))
+			continue;
+		owner = __atomic_load_n(&p->owner, __ATOMIC_ACQUIRE);
+		if (owner > 1 && !reclaim(p, owner))
+			return true;	/* alive, and maybe inside that table */
+	}
+	return false;
+}
+
+/* Which stripe this thread counts in: spread threads, fixed per thread. */
+unsigned sat_stripe_hint(void)
+{
+	static __thread unsigned hint
+		__attribute__((tls_model("initial-exec")));
+
+	if (hint == 0)
+		hint = (unsigned)(sat_mix((uint64_t)syscall(SYS_gettid)) | 1u << 31);
+	return hint;
+}

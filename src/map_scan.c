@@ -1,0 +1,303 @@
+/*
+ * Whole-map scans: the iterator, clear, stats and the integrity check.
+ *
+ * A scan claims a registry slot of its own and announces the generation it
+ * reads, so the table it walks cannot be reused under it, however long it
+ * takes (the pin costs the map at most two of its four areas).  None of
+ * these is atomic as a whole (doc/map-design.md 3).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "map_internal.h"
+
+struct satomic_map_iter {
+	struct satomic_map *map;
+	unsigned index;		/* the scan's registry slot */
+	struct table t;
+	uint64_t pos;
+};
+
+/* Claim a slot and announce the current state; with `settle`, first help
+ * any running migration to its end, so one table holds every key. */
+static int scan_enter(struct satomic_map *m, bool settle, unsigned *index,
+		      struct view *v)
+{
+	struct participant *p;
+	int err;
+
+	if (m == NULL)
+		return -EINVAL;
+	if ((err = reg_claim(m, index)) != 0)
+		return err;
+	p = &m->registry[*index];
+	for (;;) {
+		if ((err = reg_enter(m, p, v)) != 0)
+			break;
+		if (!settle || !v->migrating)
+			return 0;
+		if ((err = migrate_finish(m, v)) != 0)
+			break;
+	}
+	reg_release(m, *index);
+	return err;
+}
+
+int satomic_map_iter_begin(struct satomic_map *m, struct satomic_map_iter **out)
+{
+	struct satomic_map_iter *it;
+	struct view v;
+	int err;
+
+	if (out == NULL)
+		return -EINVAL;
+	it = calloc(1, sizeof(*it));
+	if (it == NULL)
+		return -ENOMEM;
+	if ((err = scan_enter(m, true, &it->index, &v)) != 0) {
+		free(it);
+		return err;
+	}
+	it->map = m;
+	it->t = v.cur;
+	*out = it;
+	return 0;
+}
+
+/*
+ * Keys present in the table at begin and never removed are returned exactly
+ * once: the table keeps one slot per key (I1), and a slot frozen since by a
+ * migration is looked up again in the map as it is now.
+ */
+int satomic_map_iter_next(struct satomic_map_iter *it, int64_t *key,
+			  int64_t *value)
+{
+	const struct table *t;
+	uint64_t kw, vw;
+	int64_t k, now;
+	int r;
+
+	if (it == NULL)
+		return -EINVAL;
+	t = &it->t;
+	while (it->pos <= t->mask) {
+		uint64_t i = it->pos++;
+
+		slot_read(&t->slots[i], &kw, &vw);
+		if (kw_state(kw) != ST_LIVE && kw_state(kw) != ST_FROZEN)
+			continue;
+		k = slot_key(it->map, t, i, kw);
+		if (kw_state(kw) == ST_FROZEN) {
+			r = satomic_map_get(it->map, k, &now);
+			if (r == -ENOENT)
+				continue;	/* removed since */
+			if (r < 0)
+				return r;
+			vw = (uint64_t)now;
+		}
+		if (key)
+			*key = k;
+		if (value)
+			*value = (int64_t)vw;
+		return 1;
+	}
+	return 0;
+}
+
+void satomic_map_iter_end(struct satomic_map_iter *it)
+{
+	if (it == NULL)
+		return;
+	reg_release(it->map, it->index);
+	free(it);
+}
+
+int satomic_map_clear(struct satomic_map *m)
+{
+	struct satomic_map_iter *it;
+	int64_t key;
+	int r, err;
+
+	if ((err = satomic_map_iter_begin(m, &it)) != 0)
+		return err;
+	while ((r = satomic_map_iter_next(it, &key, NULL)) == 1) {
+		err = satomic_map_remove(m, key, NULL);
+		if (err != 0 && err != -ENOENT)
+			break;
+		err = 0;
+	}
+	satomic_map_iter_end(it);
+	return r < 0 ? r : err;
+}
+
+int satomic_map_stats(struct satomic_map *m, struct satomic_map_stats *st)
+{
+	struct view v;
+	const struct table *t;
+	uint64_t i, kw, vw, d, sum = 0;
+	unsigned index;
+	int err;
+
+	if (st == NULL)
+		return -EINVAL;
+	if ((err = scan_enter(m, false, &index, &v)) != 0)
+		return err;
+	memset(st, 0, sizeof(*st));
+	t = v.migrating ? &v.tgt : &v.cur;
+	for (i = 0; i <= t->mask; i++) {
+		slot_read(&t->slots[i], &kw, &vw);
+		if (kw_state(kw) == ST_TOMB)
+			st->tombstones++;
+		if (kw_state(kw) != ST_LIVE && kw_state(kw) != ST_FROZEN)
+			continue;
+		st->live++;
+		d = slot_displacement(t, i, kw);
+		sum += d;
+		if (d > st->max_probe)
+			st->max_probe = d;
+	}
+	st->slots = t->mask + 1;
+	st->mean_probe = st->live ? (double)sum / (double)st->live : 0.0;
+	st->load = (double)(st->live + st->tombstones) / (double)st->slots;
+	st->capacity = table_threshold(t->log2);
+	st->max_capacity = table_threshold(m->max_log2);
+	st->generation = v.cur.gen;
+	st->migrations = __atomic_load_n(&m->hdr->migrations, __ATOMIC_RELAXED);
+	st->migrating = v.migrating;
+	st->bytes_reserved = m->size;
+	reg_release(m, index);
+	st->count = (uint64_t)satomic_map_count(m);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * The integrity check.
+ */
+
+static int problem(char *report, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (report && size) {
+		va_start(ap, fmt);
+		vsnprintf(report, size, fmt, ap);
+		va_end(ap);
+	}
+	return -EUCLEAN;
+}
+
+/*
+ * One table: every keyless word is one of the three; frozen and moved
+ * states only in the source of a running migration; each key's chain from
+ * its home is unbroken and holds no other slot of the same key (I1).
+ */
+static int check_table(const struct satomic_map *m, const struct table *t,
+		       bool source, const struct table *tgt, uint64_t *live,
+		       uint64_t *used, char *report, size_t size)
+{
+	uint64_t i, j, kw, vw, kj, vj, home, ti, tk, tv;
+	const char *name = source ? "source" : "current";
+
+	*live = *used = 0;
+	for (i = 0; i <= t->mask; i++) {
+		slot_read(&t->slots[i], &kw, &vw);
+		if (kw == KW_EMPTY)
+			continue;
+		(*used)++;
+		if (kw_state(kw) == ST_KEYLESS) {
+			if (kw != KW_MOVED_END && kw != KW_MOVED_MID)
+				return problem(report, size, "%s table, slot %llu: "
+					"invalid key word %#llx", name,
+					(unsigned long long)i, (unsigned long long)kw);
+			if (!source)
+				return problem(report, size, "%s table, slot %llu: "
+					"moved slot outside a migration", name,
+					(unsigned long long)i);
+			continue;
+		}
+		if (kw_state(kw) == ST_FROZEN && !source)
+			return problem(report, size, "%s table, slot %llu: frozen "
+				"slot outside a migration", name, (unsigned long long)i);
+		if (kw_state(kw) == ST_LIVE)
+			(*live)++;
+		home = table_home(t, slot_hash(t, i, kw));
+		for (j = home; j != i; j = (j + 1) & t->mask) {
+			slot_read(&t->slots[j], &kj, &vj);
+			if (kj == KW_EMPTY || kj == KW_MOVED_END)
+				return problem(report, size, "%s table: key %lld in "
+					"slot %llu is cut off from its home %llu by "
+					"slot %llu", name, (long long)slot_key(m, t, i, kw),
+					(unsigned long long)i, (unsigned long long)home,
+					(unsigned long long)j);
+			if (kw_state(kj) != ST_KEYLESS && kw_key(kj) == kw_key(kw))
+				return problem(report, size, "%s table: key %lld "
+					"twice, slots %llu and %llu", name,
+					(long long)slot_key(m, t, i, kw),
+					(unsigned long long)j, (unsigned long long)i);
+		}
+		/* I2: a key live in the source is nowhere in the target. */
+		if (tgt && kw_state(kw) == ST_LIVE) {
+			uint64_t key = kw_key(kw), h = slot_hash(t, i, kw), d;
+
+			ti = table_home(tgt, h);
+			for (d = 0; d < tgt->reach; d++, ti = (ti + 1) & tgt->mask) {
+				slot_read(&tgt->slots[ti], &tk, &tv);
+				if (tk == KW_EMPTY)
+					break;
+				if (kw_state(tk) != ST_KEYLESS && kw_key(tk) == key)
+					return problem(report, size, "key %lld live in "
+						"the source and present in the target",
+						(long long)slot_key(m, t, i, kw));
+			}
+		}
+	}
+	return 0;
+}
+
+int satomic_map_check(struct satomic_map *m, char *report, size_t size)
+{
+	struct view v;
+	uint64_t live, used, tlive = 0, tused = 0, a;
+	unsigned index;
+	int err;
+
+	if (report && size)
+		report[0] = '\0';
+	if ((err = scan_enter(m, false, &index, &v)) != 0)
+		return err == -EUCLEAN
+			? problem(report, size, "the state word names no valid table")
+			: err;
+	a = __atomic_load_n(&m->hdr->area_state[v.cur.area], __ATOMIC_ACQUIRE);
+	if (area_tag(a) == AREA_USED && a != area_used(v.cur.gen, v.cur.log2))
+		err = problem(report, size, "area %u holds generation %llu, the "
+			      "state word says %llu", v.cur.area,
+			      (unsigned long long)area_gen(a),
+			      (unsigned long long)v.cur.gen);
+	if (err == 0)
+		err = check_table(m, &v.cur, v.migrating,
+				  v.migrating ? &v.tgt : NULL, &live, &used,
+				  report, size);
+	if (err == 0 && v.migrating)
+		err = check_table(m, &v.tgt, false, NULL, &tlive, &tused, report,
+				  size);
+	if (err == 0 && report && size) {
+		int64_t counted = table_live(&v.cur) +
+				  (v.migrating ? table_live(&v.tgt) : 0);
+
+		snprintf(report, size, "sound: %llu live keys in %llu slots, "
+			 "generation %llu%s; live counter %lld%s",
+			 (unsigned long long)(live + tlive),
+			 (unsigned long long)(v.cur.mask + 1),
+			 (unsigned long long)v.cur.gen,
+			 v.migrating ? ", migrating" : "", (long long)counted,
+			 counted == (int64_t)(live + tlive) ? "" :
+			 " (off: operations in flight, or a process died in one)");
+	}
+	reg_release(m, index);
+	return err;
+}

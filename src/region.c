@@ -1,0 +1,540 @@
+/*
+ * Shared-memory regions: named POSIX objects (files in /dev/shm, exactly as
+ * glibc's shm_open makes them), files on disk, and anonymous memfds.
+ *
+ * Creation is atomic: the file is made unnamed (O_TMPFILE, or a hidden
+ * temporary name where that is missing), given its exact mode with fchmod,
+ * sized with posix_fallocate (a full file system is -ENOSPC now, not SIGBUS
+ * later), initialized, and only then linked under its name, which fails with
+ * -EEXIST if the name was taken meanwhile.  Nobody ever opens a region that
+ * is half made, and a creator that dies leaves nothing behind.
+ *
+ * Opening copies the header once with pread and validates it against the
+ * file's real size before mapping anything, so a corrupt, truncated or
+ * hostile file is -EINVAL, never a crash.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sharedatomic.h"
+#include "hash.h"
+#include "region.h"
+
+#ifndef SATOMIC_SHM_DIR
+#define SATOMIC_SHM_DIR "/dev/shm"
+#endif
+
+#define REGION_MAGIC "SATOMRGN"
+#define REGION_VERSION 1u
+#define REGION_HEADER_BYTES 4096u	/* data starts on the next page */
+
+/* The first bytes of every region.  Immutable after creation. */
+struct region_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t header_size;	/* sizeof(struct region_header) */
+	uint64_t total_size;	/* the file's size */
+	uint64_t data_offset;	/* page aligned, >= REGION_HEADER_BYTES */
+	uint64_t data_size;	/* total_size - data_offset */
+	uint32_t kind;		/* enum region_kind */
+	uint32_t reserved0;
+	uint64_t created;	/* seconds since the epoch */
+	uint64_t reserved[8];
+	uint64_t checksum;	/* of the bytes above */
+};
+_Static_assert(sizeof(struct region_header) == 128, "region header layout");
+
+struct satomic_region {
+	int fd;
+	unsigned char *base;
+	size_t total;
+	size_t data_offset;
+	enum region_kind kind;
+	/* Until published: where to link it, and the temporary name if any. */
+	int dirfd;
+	char *name;
+	char *tmpname;
+};
+
+int region_check_name(const char *name)
+{
+	size_t len;
+
+	if (name == NULL || name[0] != '/')
+		return -EINVAL;
+	len = strlen(name + 1);
+	if (len == 0 || len > NAME_MAX || strchr(name + 1, '/') != NULL ||
+	    strcmp(name, "/.") == 0 || strcmp(name, "/..") == 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int open_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int region_place_shm(const char *name, struct region_place *place)
+{
+	int err = region_check_name(name), fd;
+
+	if (err)
+		return err;
+	fd = open_dir(SATOMIC_SHM_DIR);
+	if (fd < 0)
+		return fd;
+	place->dirfd = fd;
+	place->name = name + 1;
+	return 0;
+}
+
+int region_place_file(const char *path, struct region_place *place)
+{
+	const char *slash, *base;
+	char *dir;
+	int fd;
+
+	if (path == NULL || path[0] == '\0' || strlen(path) >= PATH_MAX)
+		return -EINVAL;
+	slash = strrchr(path, '/');
+	base = slash ? slash + 1 : path;
+	if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+	    strlen(base) > NAME_MAX)
+		return -EINVAL;
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return -ENOMEM;
+	fd = open_dir(dir);
+	free(dir);
+	if (fd < 0)
+		return fd;
+	place->dirfd = fd;
+	place->name = base;
+	return 0;
+}
+
+void region_place_release(struct region_place *place)
+{
+	if (place->dirfd >= 0)
+		close(place->dirfd);
+	place->dirfd = -1;
+}
+
+static void header_checksum(struct region_header *h)
+{
+	h->checksum = sat_checksum(h, offsetof(struct region_header, checksum));
+}
+
+static size_t page_size(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+
+	return p > (long)REGION_HEADER_BYTES ? (size_t)p : REGION_HEADER_BYTES;
+}
+
+/* mlock's failures, told apart from every other failure of the call. */
+static int lock_pages(struct satomic_region *r)
+{
+	void *data = r->base + r->data_offset;
+	size_t len = r->total - r->data_offset;
+	int rc;
+
+#ifdef MLOCK_ONFAULT
+	/* A sparse map reserve is locked as it is touched, not all at once. */
+	rc = r->kind == REGION_MAP ? mlock2(data, len, MLOCK_ONFAULT)
+				   : mlock(data, len);
+#else
+	rc = mlock(data, len);
+#endif
+	if (rc == 0)
+		return 0;
+	return errno == EPERM ? -EPERM : -ENOMEM;
+}
+
+static int map_file(struct satomic_region *r, unsigned int flags)
+{
+	void *p = mmap(NULL, r->total, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       r->fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	r->base = p;
+	if (flags & SATOMIC_REGION_HUGEPAGES)
+		(void)madvise(p, r->total, MADV_HUGEPAGE);	/* best effort */
+	if (flags & SATOMIC_REGION_MLOCK)
+		return lock_pages(r);
+	return 0;
+}
+
+static struct satomic_region *region_alloc(void)
+{
+	struct satomic_region *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		r->fd = -1;
+		r->dirfd = -1;
+	}
+	return r;
+}
+
+/* An unnamed file in the place's directory, or a hidden temporary one. */
+static int make_unnamed(struct satomic_region *r, const struct region_place *place)
+{
+	char tmp[64];
+	int fd, tries;
+
+#ifdef O_TMPFILE
+	/* Publishing an O_TMPFILE file needs /proc/self/fd for linkat. */
+	if (access("/proc/self/fd", X_OK) == 0) {
+		fd = openat(place->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return fd;
+		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+			return -errno;
+	}
+#endif
+	for (tries = 0; tries < 100; tries++) {
+		snprintf(tmp, sizeof(tmp), ".satomic-%ld-%lx", (long)getpid(),
+			 (unsigned long)random());
+		fd = openat(place->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL |
+			    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			r->tmpname = strdup(tmp);
+			if (r->tmpname == NULL) {
+				unlinkat(place->dirfd, tmp, 0);
+				close(fd);
+				return -ENOMEM;
+			}
+			return fd;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+static int make_anon(void)
+{
+#ifdef HAVE_MEMFD_CREATE
+	int fd = memfd_create("satomic", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	return fd < 0 ? -errno : fd;
+#else
+	return -ENOTSUP;
+#endif
+}
+
+int region_create(const struct region_place *place, size_t data_size,
+		  size_t alloc, unsigned int mode, unsigned int flags,
+		  enum region_kind kind, struct satomic_region **out)
+{
+	struct satomic_region *r;
+	struct region_header *h;
+	size_t offset = page_size();
+	int err;
+
+	if (out == NULL || data_size == 0 || alloc > data_size ||
+	    data_size > (size_t)INT64_MAX - offset || (mode & ~07777u) != 0 ||
+	    (flags & ~(SATOMIC_REGION_MLOCK | SATOMIC_REGION_HUGEPAGES)) != 0)
+		return -EINVAL;
+	r = region_alloc();
+	if (r == NULL)
+		return -ENOMEM;
+	r->kind = kind;
+	r->data_offset = offset;
+	r->total = offset + data_size;
+
+	if (place) {
+		r->fd = make_unnamed(r, place);
+		r->dirfd = dup(place->dirfd);
+		r->name = strdup(place->name);
+		if (r->fd >= 0 && (r->dirfd < 0 || r->name == NULL))
+			err = -ENOMEM;
+		else
+			err = r->fd < 0 ? r->fd : 0;
+	} else {
+		r->fd = make_anon();
+		err = r->fd < 0 ? r->fd : 0;
+	}
+	if (err == 0 && fchmod(r->fd, mode ? mode : 0600) != 0)
+		err = -errno;
+	if (err == 0 && ftruncate(r->fd, (off_t)r->total) != 0)
+		err = -errno;
+	if (err == 0)
+		err = -posix_fallocate(r->fd, 0, (off_t)(offset + alloc));
+#ifdef F_ADD_SEALS
+	/* A memfd can forbid peers to shrink it (which would SIGBUS us). */
+	if (err == 0 && place == NULL)
+		(void)fcntl(r->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW);
+#endif
+	if (err == 0)
+		err = map_file(r, flags);
+	if (err) {
+		satomic_region_close(r);
+		return err;
+	}
+
+	h = (struct region_header *)r->base;
+	memcpy(h->magic, REGION_MAGIC, sizeof(h->magic));
+	h->version = REGION_VERSION;
+	h->header_size = sizeof(*h);
+	h->total_size = r->total;
+	h->data_offset = offset;
+	h->data_size = data_size;
+	h->kind = kind;
+	h->created = (uint64_t)time(NULL);
+	header_checksum(h);
+	*out = r;
+	return 0;
+}
+
+int region_publish(struct satomic_region *r)
+{
+	char proc[64];
+	int rc;
+
+	if (r->name == NULL)
+		return 0;	/* anonymous */
+	if (r->tmpname) {
+		rc = linkat(r->dirfd, r->tmpname, r->dirfd, r->name, 0);
+		if (rc == 0) {
+			unlinkat(r->dirfd, r->tmpname, 0);
+			free(r->tmpname);
+			r->tmpname = NULL;
+		}
+	} else {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", r->fd);
+		rc = linkat(AT_FDCWD, proc, r->dirfd, r->name, AT_SYMLINK_FOLLOW);
+	}
+	if (rc != 0)
+		return -errno;
+	free(r->name);
+	r->name = NULL;
+	close(r->dirfd);
+	r->dirfd = -1;
+	return 0;
+}
+
+/* A copy of the header, read with pread, checked against the file. */
+static int read_header(int fd, enum region_kind kind, struct region_header *h,
+		       size_t *total)
+{
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)REGION_HEADER_BYTES)
+		return -EINVAL;
+	n = pread(fd, h, sizeof(*h), 0);
+	if (n != (ssize_t)sizeof(*h))
+		return n < 0 ? -errno : -EINVAL;
+	if (memcmp(h->magic, REGION_MAGIC, sizeof(h->magic)) != 0 ||
+	    h->version != REGION_VERSION || h->header_size != sizeof(*h) ||
+	    h->checksum != sat_checksum(h, offsetof(struct region_header, checksum)) ||
+	    h->total_size != (uint64_t)st.st_size ||
+	    h->data_offset < REGION_HEADER_BYTES ||
+	    h->data_offset % REGION_HEADER_BYTES != 0 ||
+	    h->data_offset >= h->total_size ||
+	    h->data_size != h->total_size - h->data_offset ||
+	    h->total_size > (uint64_t)SIZE_MAX || h->kind != (uint32_t)kind)
+		return -EINVAL;
+	*total = (size_t)h->total_size;
+	return 0;
+}
+
+int region_open(const struct region_place *place, unsigned int flags,
+		enum region_kind kind, struct satomic_region **out)
+{
+	struct region_header h;
+	struct satomic_region *r;
+	int err;
+
+	if (out == NULL ||
+	    (flags & ~(SATOMIC_REGION_MLOCK | SATOMIC_REGION_HUGEPAGES)) != 0)
+		return -EINVAL;
+	r = region_alloc();
+	if (r == NULL)
+		return -ENOMEM;
+	r->kind = kind;
+	r->fd = openat(place->dirfd, place->name,
+		       O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	err = r->fd < 0 ? -errno : read_header(r->fd, kind, &h, &r->total);
+	if (err == 0) {
+		r->data_offset = (size_t)h.data_offset;
+		err = map_file(r, flags);
+	}
+	if (err) {
+		satomic_region_close(r);
+		return err;
+	}
+	*out = r;
+	return 0;
+}
+
+int region_reserve(struct satomic_region *r, size_t offset, size_t len)
+{
+	int err;
+
+	if (offset > r->total - r->data_offset ||
+	    len > r->total - r->data_offset - offset)
+		return -EINVAL;
+	err = posix_fallocate(r->fd, (off_t)(r->data_offset + offset), (off_t)len);
+	return -err;
+}
+
+int region_zero(struct satomic_region *r, size_t offset, size_t len)
+{
+	if (offset > r->total - r->data_offset ||
+	    len > r->total - r->data_offset - offset)
+		return -EINVAL;
+	if (fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(r->data_offset + offset), (off_t)len) == 0)
+		return 0;
+	memset(r->base + r->data_offset + offset, 0, len);
+	return 0;
+}
+
+static int create_named(struct region_place *place, size_t size,
+			unsigned int mode, unsigned int flags,
+			struct satomic_region **out)
+{
+	struct satomic_region *r = NULL;
+	int err = region_create(place, size, size, mode, flags, REGION_RAW, &r);
+
+	if (err == 0)
+		err = region_publish(r);
+	region_place_release(place);
+	if (err) {
+		if (r)
+			satomic_region_close(r);
+		return err;
+	}
+	*out = r;
+	return 0;
+}
+
+int satomic_region_create(const char *name, size_t size, unsigned int mode,
+			  unsigned int flags, struct satomic_region **out)
+{
+	struct region_place place;
+	int err = region_place_shm(name, &place);
+
+	return err ? err : create_named(&place, size, mode, flags, out);
+}
+
+int satomic_region_create_file(const char *path, size_t size,
+			       unsigned int mode, unsigned int flags,
+			       struct satomic_region **out)
+{
+	struct region_place place;
+	int err = region_place_file(path, &place);
+
+	return err ? err : create_named(&place, size, mode, flags, out);
+}
+
+int satomic_region_create_anon(size_t size, unsigned int flags,
+			       struct satomic_region **out)
+{
+	return region_create(NULL, size, size, 0, flags, REGION_RAW, out);
+}
+
+static int open_named(struct region_place *place, unsigned int flags,
+		      struct satomic_region **out)
+{
+	int err = region_open(place, flags, REGION_RAW, out);
+
+	region_place_release(place);
+	return err;
+}
+
+int satomic_region_open(const char *name, unsigned int flags,
+			struct satomic_region **out)
+{
+	struct region_place place;
+	int err = region_place_shm(name, &place);
+
+	return err ? err : open_named(&place, flags, out);
+}
+
+int satomic_region_open_file(const char *path, unsigned int flags,
+			     struct satomic_region **out)
+{
+	struct region_place place;
+	int err = region_place_file(path, &place);
+
+	return err ? err : open_named(&place, flags, out);
+}
+
+int satomic_region_unlink(const char *name)
+{
+	struct region_place place;
+	int err = region_place_shm(name, &place);
+
+	if (err)
+		return err;
+	if (unlinkat(place.dirfd, place.name, 0) != 0)
+		err = -errno;
+	region_place_release(&place);
+	return err;
+}
+
+int satomic_region_close(struct satomic_region *r)
+{
+	if (r == NULL)
+		return -EINVAL;
+	if (r->base)
+		munmap(r->base, r->total);
+	if (r->tmpname) {	/* never published: leave nothing behind */
+		unlinkat(r->dirfd, r->tmpname, 0);
+		free(r->tmpname);
+	}
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	free(r->name);
+	free(r);
+	return 0;
+}
+
+void *satomic_region_data(const struct satomic_region *r)
+{
+	return r ? r->base + r->data_offset : NULL;
+}
+
+size_t satomic_region_size(const struct satomic_region *r)
+{
+	return r ? r->total - r->data_offset : 0;
+}
+
+int satomic_memlock_limit(uint64_t *soft, uint64_t *hard)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0)
+		return -errno;
+	if (soft)
+		*soft = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+	if (hard)
+		*hard = rl.rlim_max == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_max;
+	return 0;
+}
