@@ -94,8 +94,9 @@ static uint64_t random_seed(void)
 
 /*
  * Write a new map into mem.  `fresh` memory (a new region) is known to be
- * zero; caller memory is not, so what is used at once is zeroed and the
- * other areas are marked DIRTY, to be zeroed when first needed.
+ * zero; caller memory is not, so the header, the registry and the first
+ * area are zeroed now and the other areas are marked DIRTY, to be zeroed
+ * when first needed.
  */
 static void format(unsigned char *mem, const struct layout *l, bool fresh)
 {
@@ -103,9 +104,11 @@ static void format(unsigned char *mem, const struct layout *l, bool fresh)
 	struct mstate s = { .gen = 1, .cur_log2 = l->init_log2, .cur_area = 0 };
 	unsigned a;
 
+	/* All of area 0, not only the first table's part: a later, larger
+	 * table there zeroes only what the one before it used. */
 	if (!fresh) {
 		memset(mem, 0, l->areas_offset);
-		memset(mem + l->areas_offset, 0, area_bytes_for(l->init_log2));
+		sat_zero(mem + l->areas_offset, l->area_bytes);
 	}
 	memcpy(h->magic, MAP_MAGIC, sizeof(h->magic));
 	h->version = MAP_VERSION;

@@ -463,5 +463,6 @@ int migrate_finish(struct satomic_map *m, const struct view *v);
 int migrate_start(struct satomic_map *m, struct participant *p,
 		  const struct view *v);
 void map_zero(struct satomic_map *m, size_t offset, size_t len);
+void sat_zero(void *p, size_t len);
 
 #endif

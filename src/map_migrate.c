@@ -173,8 +173,16 @@ void map_zero(struct satomic_map *m, size_t offset, size_t len)
 {
 	if (m->region)
 		region_zero(m->region, offset, len);
-	else if (madvise(m->base + offset, len, MADV_REMOVE) != 0)
-		memset(m->base + offset, 0, len);
+	else
+		sat_zero(m->base + offset, len);
+}
+
+/* Zero caller memory: punch it out where it is shared memory (pages come
+ * back zero and cost nothing until touched), write zeros elsewhere. */
+void sat_zero(void *p, size_t len)
+{
+	if (madvise(p, len, MADV_REMOVE) != 0)
+		memset(p, 0, len);
 }
 
 static bool named_by_state(const struct satomic_map *m, unsigned area)

@@ -436,7 +436,7 @@ int satomic_region_create(const char *name, size_t size, unsigned int mode,
 			  unsigned int flags, struct satomic_region **out)
 {
 	struct region_place place;
-	int err = region_place_shm(name, &place);
+	int err = out ? region_place_shm(name, &place) : -EINVAL;
 
 	return err ? err : create_named(&place, size, mode, flags, out);
 }
@@ -446,7 +446,7 @@ int satomic_region_create_file(const char *path, size_t size,
 			       struct satomic_region **out)
 {
 	struct region_place place;
-	int err = region_place_file(path, &place);
+	int err = out ? region_place_file(path, &place) : -EINVAL;
 
 	return err ? err : create_named(&place, size, mode, flags, out);
 }
@@ -470,7 +470,7 @@ int satomic_region_open(const char *name, unsigned int flags,
 			struct satomic_region **out)
 {
 	struct region_place place;
-	int err = region_place_shm(name, &place);
+	int err = out ? region_place_shm(name, &place) : -EINVAL;
 
 	return err ? err : open_named(&place, flags, out);
 }
@@ -479,7 +479,7 @@ int satomic_region_open_file(const char *path, unsigned int flags,
 			     struct satomic_region **out)
 {
 	struct region_place place;
-	int err = region_place_file(path, &place);
+	int err = out ? region_place_file(path, &place) : -EINVAL;
 
 	return err ? err : open_named(&place, flags, out);
 }

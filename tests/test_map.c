@@ -1,0 +1,548 @@
+/*
+ * Unit tests of the map in one process: the semantics of every operation
+ * with the extreme keys and values, a full table, the iterator, clear,
+ * stats, growth and deletes, the integrity check, named maps, and hostile
+ * or corrupt memory refused with an error (never a crash).
+ * tests/test_map_concurrency.c has the threads, processes and SIGKILLs.
+ */
+#include "sharedatomic.h"
+#include "testutil.h"
+#include "../src/hash.h"	/* to forge checksums of hostile headers */
+
+#include <limits.h>
+
+static const int64_t extremes[] = {
+	0, -1, 1, INT64_MIN, INT64_MAX, INT64_MIN + 1, INT64_MAX - 1,
+	0x5555555555555555ll, -0x5555555555555555ll, 42,
+};
+#define NEXTREMES (sizeof(extremes) / sizeof(extremes[0]))
+
+static struct satomic_map *new_map(uint64_t capacity, uint64_t max)
+{
+	struct satomic_map *m = NULL;
+	int err = satomic_map_create_anon(capacity, max, 0, &m);
+
+	ck_assert_msg(err == 0, "create_anon: %s", satomic_strerror(err));
+	return m;
+}
+
+static void assert_sound(struct satomic_map *m)
+{
+	char report[256];
+	int err = satomic_map_check(m, report, sizeof(report));
+
+	ck_assert_msg(err == 0, "check: %s", report);
+}
+
+START_TEST(test_extreme_keys_and_values)
+{
+	struct satomic_map *m = new_map(100, 0);
+	int64_t v;
+	size_t i, j;
+
+	for (i = 0; i < NEXTREMES; i++)
+		for (j = 0; j < NEXTREMES; j++) {
+			int64_t key = extremes[i], value = extremes[j];
+
+			ck_assert_int_eq(satomic_map_contains(m, key), 0);
+			ck_assert_int_eq(satomic_map_get(m, key, &v), -ENOENT);
+			ck_assert_int_eq(satomic_map_insert(m, key, value), 0);
+			ck_assert_int_eq(satomic_map_insert(m, key, value + 1), -EEXIST);
+			ck_assert_int_eq(satomic_map_contains(m, key), 1);
+			ck_assert_int_eq(satomic_map_get(m, key, &v), 0);
+			ck_assert_int_eq(v, value);
+			ck_assert_int_eq(satomic_map_count(m), 1);
+			ck_assert_int_eq(satomic_map_remove(m, key, &v), 0);
+			ck_assert_int_eq(v, value);
+			ck_assert_int_eq(satomic_map_count(m), 0);
+		}
+	/* All of them at once, each with another's value. */
+	for (i = 0; i < NEXTREMES; i++)
+		ck_assert_int_eq(satomic_map_insert(m, extremes[i],
+					extremes[NEXTREMES - 1 - i]), 0);
+	for (i = 0; i < NEXTREMES; i++) {
+		ck_assert_int_eq(satomic_map_get(m, extremes[i], &v), 0);
+		ck_assert_int_eq(v, extremes[NEXTREMES - 1 - i]);
+	}
+	ck_assert_int_eq(satomic_map_count(m), NEXTREMES);
+	assert_sound(m);
+	satomic_map_close(m);
+}
+END_TEST
+
+START_TEST(test_operations)
+{
+	struct satomic_map *m = new_map(100, 0);
+	int64_t v, e;
+
+	/* put: insert (0), then replace (1) reporting the old value. */
+	v = 99;
+	ck_assert_int_eq(satomic_map_put(m, INT64_MIN, 5, &v), 0);
+	ck_assert_int_eq(v, 99);	/* untouched when nothing was there */
+	ck_assert_int_eq(satomic_map_put(m, INT64_MIN, 6, &v), 1);
+	ck_assert_int_eq(v, 5);
+	ck_assert_int_eq(satomic_map_put(m, INT64_MIN, 7, NULL), 1);
+
+	/* replace: only if present. */
+	ck_assert_int_eq(satomic_map_replace(m, 0, 1, &v), -ENOENT);
+	ck_assert_int_eq(satomic_map_contains(m, 0), 0);
+	ck_assert_int_eq(satomic_map_replace(m, INT64_MIN, 8, &v), 0);
+	ck_assert_int_eq(v, 7);
+
+	/* cas: swapped, mismatch (reports the value), absent. */
+	e = 8;
+	ck_assert_int_eq(satomic_map_cas(m, INT64_MIN, &e, INT64_MAX), 1);
+	e = 8;
+	ck_assert_int_eq(satomic_map_cas(m, INT64_MIN, &e, 0), 0);
+	ck_assert_int_eq(e, INT64_MAX);
+	ck_assert_int_eq(satomic_map_cas(m, -7, &e, 0), -ENOENT);
+	ck_assert_int_eq(satomic_map_cas(m, INT64_MIN, NULL, 0), -EINVAL);
+
+	/* remove_if: only on a match; absent is -ENOENT. */
+	ck_assert_int_eq(satomic_map_remove_if(m, INT64_MIN, 3), 0);
+	ck_assert_int_eq(satomic_map_remove_if(m, INT64_MIN, INT64_MAX), 1);
+	ck_assert_int_eq(satomic_map_remove_if(m, INT64_MIN, INT64_MAX), -ENOENT);
+	ck_assert_int_eq(satomic_map_remove(m, INT64_MIN, &v), -ENOENT);
+
+	/* exchange and the fetch-ops: absent counts as 0 and is inserted. */
+	ck_assert_int_eq(satomic_map_exchange(m, -1, 10, &v), 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(satomic_map_exchange(m, -1, 11, &v), 0);
+	ck_assert_int_eq(v, 10);
+	ck_assert_int_eq(satomic_map_fetch_add(m, 1, 5, &v), 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(satomic_map_fetch_add(m, 1, 5, &v), 0);
+	ck_assert_int_eq(v, 5);
+	ck_assert_int_eq(satomic_map_fetch_sub(m, 1, 20, &v), 0);
+	ck_assert_int_eq(v, 10);
+	ck_assert_int_eq(satomic_map_get(m, 1, &v), 0);
+	ck_assert_int_eq(v, -10);
+	ck_assert_int_eq(satomic_map_fetch_or(m, 2, 0x0f, &v), 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(satomic_map_fetch_and(m, 2, 0x3c, &v), 0);
+	ck_assert_int_eq(v, 0x0f);
+	ck_assert_int_eq(satomic_map_fetch_xor(m, 2, 0xff, &v), 0);
+	ck_assert_int_eq(v, 0x0c);
+	ck_assert_int_eq(satomic_map_get(m, 2, &v), 0);
+	ck_assert_int_eq(v, 0xf3);
+	ck_assert_int_eq(satomic_map_fetch_and(m, 3, -1, &v), 0);	/* 0 & x */
+	ck_assert_int_eq(satomic_map_get(m, 3, &v), 0);
+	ck_assert_int_eq(v, 0);
+
+	/* Wraparound, two's complement, no undefined behaviour. */
+	ck_assert_int_eq(satomic_map_put(m, 4, INT64_MAX, NULL), 0);
+	ck_assert_int_eq(satomic_map_fetch_add(m, 4, 1, &v), 0);
+	ck_assert_int_eq(satomic_map_get(m, 4, &v), 0);
+	ck_assert_int_eq(v, INT64_MIN);
+	ck_assert_int_eq(satomic_map_fetch_sub(m, 4, 1, NULL), 0);
+	ck_assert_int_eq(satomic_map_get(m, 4, &v), 0);
+	ck_assert_int_eq(v, INT64_MAX);
+
+	/* A removed key comes back in the same slot, with its new value. */
+	ck_assert_int_eq(satomic_map_remove(m, 4, NULL), 0);
+	ck_assert_int_eq(satomic_map_fetch_add(m, 4, 3, &v), 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(satomic_map_count(m), 5);	/* -1, 1, 2, 3, 4 */
+	assert_sound(m);
+
+	/* NULL map. */
+	ck_assert_int_eq(satomic_map_get(NULL, 1, &v), -EINVAL);
+	ck_assert_int_eq(satomic_map_insert(NULL, 1, 1), -EINVAL);
+	ck_assert_int_eq(satomic_map_count(NULL), -EINVAL);
+	satomic_map_close(m);
+}
+END_TEST
+
+START_TEST(test_full_table)
+{
+	/* A fixed map (max == capacity) fills up: -ENOSPC, and nothing lost. */
+	struct satomic_map *m = new_map(1000, 1000);
+	int64_t key, inserted = 0, v;
+	int err = 0;
+
+	ck_assert_int_ge(satomic_map_capacity(m), 1000);
+	for (key = 0; key < 100000; key++) {
+		err = satomic_map_insert(m, key * 7919, key);
+		if (err)
+			break;
+		inserted++;
+	}
+	ck_assert_int_eq(err, -ENOSPC);
+	ck_assert_int_ge(inserted, 1000);
+	ck_assert_int_eq(satomic_map_count(m), inserted);
+	for (key = 0; key < inserted; key++) {
+		ck_assert_int_eq(satomic_map_get(m, key * 7919, &v), 0);
+		ck_assert_int_eq(v, key);
+	}
+	/* Updates of present keys still work when full; inserts do not. */
+	ck_assert_int_eq(satomic_map_fetch_add(m, 0, 1, NULL), 0);
+	ck_assert_int_eq(satomic_map_insert(m, -5, 1), -ENOSPC);
+	ck_assert_int_eq(satomic_map_fetch_add(m, -5, 1, NULL), -ENOSPC);
+	/* Room comes back after removals (tombstones are reclaimed). */
+	for (key = 0; key < inserted / 2; key++)
+		ck_assert_int_eq(satomic_map_remove(m, key * 7919, NULL), 0);
+	ck_assert_int_eq(satomic_map_insert(m, -5, 1), 0);
+	assert_sound(m);
+	satomic_map_close(m);
+}
+END_TEST
+
+START_TEST(test_iterator_and_clear)
+{
+	struct satomic_map *m = new_map(10, 0);
+	struct satomic_map_iter *it;
+	const int64_t n = 5000;
+	bool *seen = calloc((size_t)n, sizeof(bool));
+	int64_t k, v, count = 0;
+	int r;
+
+	for (k = 0; k < n; k++)
+		ck_assert_int_eq(satomic_map_insert(m, k - n / 2, k * k), 0);
+	ck_assert_int_eq(satomic_map_remove(m, 0, NULL), 0);
+	ck_assert_int_eq(satomic_map_iter_begin(m, &it), 0);
+	while ((r = satomic_map_iter_next(it, &k, &v)) == 1) {
+		int64_t i = k + n / 2;
+
+		ck_assert_int_ge(i, 0);
+		ck_assert_int_lt(i, n);
+		ck_assert_msg(!seen[i], "key %lld twice", (long long)k);
+		seen[i] = true;
+		ck_assert_int_eq(v, i * i);
+		count++;
+	}
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(satomic_map_iter_next(it, &k, &v), 0);	/* stays done */
+	satomic_map_iter_end(it);
+	ck_assert_int_eq(count, n - 1);
+	ck_assert(!seen[n / 2]);	/* the removed key */
+
+	ck_assert_int_eq(satomic_map_clear(m), 0);
+	ck_assert_int_eq(satomic_map_count(m), 0);
+	ck_assert_int_eq(satomic_map_get(m, 1, &v), -ENOENT);
+	ck_assert_int_eq(satomic_map_iter_begin(m, &it), 0);
+	ck_assert_int_eq(satomic_map_iter_next(it, &k, &v), 0);
+	satomic_map_iter_end(it);
+	assert_sound(m);
+	free(seen);
+	satomic_map_close(m);
+}
+END_TEST
+
+START_TEST(test_stats)
+{
+	struct satomic_map *m = new_map(1000, 0);
+	struct satomic_map_stats st;
+	int64_t k;
+
+	for (k = 0; k < 800; k++)
+		ck_assert_int_eq(satomic_map_insert(m, k, k), 0);
+	for (k = 0; k < 100; k++)
+		ck_assert_int_eq(satomic_map_remove(m, k, NULL), 0);
+	ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	ck_assert_uint_eq(st.count, 700);
+	ck_assert_uint_eq(st.live, 700);
+	ck_assert_uint_eq(st.tombstones, 100);
+	ck_assert_uint_ge(st.capacity, 1000);
+	ck_assert_uint_ge(st.max_capacity, st.capacity);
+	ck_assert_uint_ge(st.slots, st.capacity);
+	ck_assert(st.load > 0.0 && st.load <= 0.75);
+	ck_assert(st.mean_probe >= 0.0 && st.mean_probe <= (double)st.max_probe);
+	ck_assert_uint_lt(st.max_probe, st.slots / 4);
+	ck_assert_uint_eq(st.generation, 1);
+	ck_assert_int_eq(st.migrating, 0);
+	ck_assert_int_eq(satomic_map_stats(m, NULL), -EINVAL);
+	satomic_map_close(m);
+}
+END_TEST
+
+START_TEST(test_growth)
+{
+	/* From a tiny hint to 200,000 keys: grows online, loses nothing. */
+	struct satomic_map *m = new_map(1, 0);
+	struct satomic_map_stats st;
+	const int64_t n = 200000;
+	int64_t k, v;
+
+	for (k = 0; k < n; k++)
+		ck_assert_int_eq(satomic_map_insert(m, k * 0x9e3779b97f4a7c15ll, k), 0);
+	ck_assert_int_eq(satomic_map_count(m), n);
+	for (k = 0; k < n; k++) {
+		ck_assert_int_eq(satomic_map_get(m, k * 0x9e3779b97f4a7c15ll, &v), 0);
+		ck_assert_int_eq(v, k);
+	}
+	ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	ck_assert_uint_gt(st.migrations, 5);
+	ck_assert_uint_ge(st.capacity, (uint64_t)n);
+	assert_sound(m);
+	satomic_map_close(m);
+}
+END_TEST
+
+START_TEST(test_churn_is_bounded)
+{
+	/* A fixed-size map with a bounded live set survives 100 x capacity
+	 * inserts and removes: tombstones are reclaimed by migration. */
+	struct satomic_map *m = new_map(1000, 1000);
+	struct satomic_map_stats st;
+	const int64_t live = 500, ops = 100 * 1000;
+	int64_t k, v;
+
+	for (k = 0; k < ops; k++) {
+		ck_assert_int_eq(satomic_map_insert(m, k, k), 0);
+		if (k >= live)
+			ck_assert_int_eq(satomic_map_remove(m, k - live, &v), 0);
+	}
+	ck_assert_int_eq(satomic_map_count(m), live);
+	for (k = ops - live; k < ops; k++)
+		ck_assert_int_eq(satomic_map_contains(m, k), 1);
+	ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	ck_assert_uint_gt(st.migrations, 10);
+	ck_assert_uint_le(st.slots, 2048);	/* never grew */
+	assert_sound(m);
+	satomic_map_close(m);
+}
+END_TEST
+
+START_TEST(test_batches)
+{
+	struct satomic_map *m = new_map(100, 0);
+	int64_t keys[300], values[300], got[300];
+	bool found[300];
+	size_t i, done = 0;
+
+	for (i = 0; i < 300; i++) {
+		keys[i] = (int64_t)(i * 1000003) - 150;
+		values[i] = -(int64_t)i;
+	}
+	ck_assert_int_eq(satomic_map_put_many(m, keys, values, 200, &done), 0);
+	ck_assert_uint_eq(done, 200);
+	ck_assert_int_eq(satomic_map_get_many(m, keys, 300, got, found), 200);
+	for (i = 0; i < 300; i++) {
+		ck_assert_int_eq(found[i], i < 200);
+		if (i < 200)
+			ck_assert_int_eq(got[i], values[i]);
+	}
+	ck_assert_int_eq(satomic_map_get_many(m, keys, 0, NULL, NULL), 0);
+	ck_assert_int_eq(satomic_map_get_many(m, NULL, 1, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(satomic_map_put_many(m, keys, NULL, 1, &done), -EINVAL);
+	satomic_map_close(m);
+}
+END_TEST
+
+START_TEST(test_named)
+{
+	char name[64];
+	struct satomic_map *a, *b;
+	int64_t v;
+
+	snprintf(name, sizeof(name), "/satomic-test-map-%ld", (long)getpid());
+	satomic_map_unlink(name);
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &a), 0);
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &b), -EEXIST);
+	ck_assert_int_eq(satomic_map_open(name, 0, &b), 0);
+	ck_assert_int_eq(satomic_map_insert(a, 7, 8), 0);
+	ck_assert_int_eq(satomic_map_get(b, 7, &v), 0);
+	ck_assert_int_eq(v, 8);
+	ck_assert_int_eq(satomic_map_close(b), 0);
+	ck_assert_int_eq(satomic_map_close(a), 0);
+	/* A region that is not a map is refused, and the other way round. */
+	{
+		struct satomic_region *r;
+
+		ck_assert_int_eq(satomic_region_open(name, 0, &r), -EINVAL);
+		ck_assert_int_eq(satomic_map_unlink(name), 0);
+		ck_assert_int_eq(satomic_region_create(name, 65536, 0, 0, &r), 0);
+		ck_assert_int_eq(satomic_map_open(name, 0, &a), -EINVAL);
+		satomic_region_close(r);
+	}
+	ck_assert_int_eq(satomic_map_unlink(name), 0);
+	ck_assert_int_eq(satomic_map_open(name, 0, &a), -ENOENT);
+	ck_assert_int_eq(satomic_map_create("bad", 1, 0, 0, 0, &a), -EINVAL);
+	ck_assert_int_eq(satomic_map_create(name, 10, 5, 0, 0, &a), -EINVAL);
+	ck_assert_int_eq(satomic_map_create(name, UINT64_MAX, 0, 0, 0, &a), -EINVAL);
+	ck_assert_int_eq(satomic_map_open(name, 0, &a), -ENOENT);	/* nothing left */
+}
+END_TEST
+
+START_TEST(test_in_place)
+{
+	size_t size = 0;
+	void *mem;
+	struct satomic_map *m, *again;
+	int64_t v;
+
+	ck_assert_int_eq(satomic_map_footprint(100, 1000, &size), 0);
+	ck_assert_uint_gt(size, 0);
+	ck_assert_int_eq(satomic_map_footprint(100, 10, &size), -EINVAL);
+	ck_assert_int_eq(satomic_map_footprint(100, 1000, NULL), -EINVAL);
+	ck_assert_int_eq(satomic_map_footprint(100, 1000, &size), 0);
+	mem = shared_pages(size);
+	memset(mem, 0xa5, size);	/* caller memory need not be zero */
+	ck_assert_int_eq(satomic_map_init(mem, size - 1, 100, 1000, &m), -EINVAL);
+	ck_assert_int_eq(satomic_map_init((char *)mem + 8, size - 64, 100, 1000, &m), -EINVAL);
+	ck_assert_int_eq(satomic_map_init(mem, size, 100, 1000, &m), 0);
+	for (v = 0; v < 900; v++)	/* grows past the hint, into dirty areas */
+		ck_assert_int_eq(satomic_map_insert(m, v, -v), 0);
+	ck_assert_int_eq(satomic_map_attach(mem, size, &again), 0);
+	ck_assert_int_eq(satomic_map_get(again, 899, &v), 0);
+	ck_assert_int_eq(v, -899);
+	assert_sound(again);
+	ck_assert_int_eq(satomic_map_detach(again), 0);
+	ck_assert_int_eq(satomic_map_detach(m), 0);
+	munmap(mem, size);
+}
+END_TEST
+
+/* Forge a header field (with or without a valid checksum) and attach. */
+static int attach_forged(void *mem, size_t size, size_t offset, uint64_t value,
+			 bool fix_checksum)
+{
+	struct satomic_map *m;
+	int err;
+
+	memcpy((char *)mem + offset, &value, sizeof(value));
+	if (fix_checksum) {
+		uint64_t sum = sat_checksum(mem, 0x78);	/* bytes before it */
+		memcpy((char *)mem + 0x78, &sum, sizeof(sum));
+	}
+	err = satomic_map_attach(mem, size, &m);
+	if (err == 0)
+		satomic_map_detach(m);
+	return err;
+}
+
+START_TEST(test_hostile_memory)
+{
+	size_t size = 0, i, off;
+	unsigned char *mem, *good;
+	struct satomic_map *m;
+	int64_t v;
+	/* The immutable fields of the header, by offset. */
+	static const size_t fields[] = { 0, 8, 12, 24, 28, 32, 36, 40, 48, 56, 64 };
+	static const uint64_t values[] = { 0, 1, 63, 64, 1ull << 40, UINT64_MAX };
+
+	ck_assert_int_eq(satomic_map_footprint(100, 1000, &size), 0);
+	mem = shared_pages(size);
+	good = malloc(4096);
+	ck_assert_int_eq(satomic_map_init(mem, size, 100, 1000, &m), 0);
+	satomic_map_insert(m, 1, 1);
+	satomic_map_detach(m);
+	memcpy(good, mem, 4096);
+
+	/* Each field forged to each absurd value: refused with a checksum
+	 * that matches, and again without. */
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		for (off = 0; off < sizeof(values) / sizeof(values[0]); off++) {
+			uint64_t orig;
+
+			memcpy(&orig, good + fields[i], sizeof(orig));
+			if (orig == values[off])
+				continue;
+			memcpy(mem, good, 4096);
+			ck_assert_msg(attach_forged(mem, size, fields[i], values[off], true) == -EINVAL,
+				      "field %zu = %llu accepted", fields[i],
+				      (unsigned long long)values[off]);
+			memcpy(mem, good, 4096);
+			ck_assert_int_eq(attach_forged(mem, size, fields[i], values[off], false), -EINVAL);
+		}
+	memcpy(mem, good, 4096);
+	/* Too small a size for what the header says. */
+	ck_assert_int_eq(satomic_map_attach(mem, size / 2, &m), -EINVAL);
+	ck_assert_int_eq(satomic_map_attach(mem, 100, &m), -EINVAL);
+	ck_assert_int_eq(satomic_map_attach(NULL, size, &m), -EINVAL);
+	/* Random bytes. */
+	srandom(7);
+	for (i = 0; i < 500; i++) {
+		for (off = 0; off < 4096; off++)
+			mem[off] = (unsigned char)random();
+		if (i % 2)
+			memcpy(mem, "SATOMMAP", 8);
+		ck_assert_int_eq(satomic_map_attach(mem, size, &m), -EINVAL);
+	}
+	/* A sane header whose state word is garbage: attach refuses it, and a
+	 * handle attached before the damage gets -EUCLEAN, not a crash. */
+	memcpy(mem, good, 4096);
+	ck_assert_int_eq(satomic_map_attach(mem, size, &m), 0);
+	memset(mem + 128, 0xff, 8);	/* the state word */
+	ck_assert_int_eq(satomic_map_get(m, 1, &v), -EUCLEAN);
+	ck_assert_int_eq(satomic_map_insert(m, 2, 2), -EUCLEAN);
+	ck_assert_int_eq(satomic_map_count(m), -EUCLEAN);
+	ck_assert_int_eq(satomic_map_check(m, NULL, 0), -EUCLEAN);
+	satomic_map_detach(m);
+	ck_assert_int_eq(satomic_map_attach(mem, size, &m), -EINVAL);
+	free(good);
+	munmap(mem, size);
+}
+END_TEST
+
+START_TEST(test_check_finds_damage)
+{
+	/* The integrity scan notices a duplicated key and a broken chain. */
+	size_t size = 0;
+	unsigned char *mem;
+	struct satomic_map *m;
+	char report[256];
+	uint64_t *slots;
+	size_t i, first = 0, nslots = 256;
+
+	ck_assert_int_eq(satomic_map_footprint(10, 10, &size), 0);
+	mem = shared_pages(size);
+	ck_assert_int_eq(satomic_map_init(mem, size, 10, 10, &m), 0);
+	for (i = 0; i < 50; i++)
+		ck_assert_int_eq(satomic_map_insert(m, (int64_t)i, (int64_t)i), 0);
+	assert_sound(m);
+	/* The first area's slots follow its 8 KiB control block; the areas
+	 * start after the header page and the 32 KiB registry. */
+	slots = (uint64_t *)(mem + 4096 + 32768 + 8192);
+	while (first < nslots && slots[2 * first] == 0)
+		first++;
+	ck_assert_uint_lt(first, nslots);
+	/* Copy a key into the next empty slot after it: a duplicate or a
+	 * broken chain, either way not sound. */
+	for (i = first + 1; i < nslots && slots[2 * i] != 0; i++)
+		;
+	ck_assert_uint_lt(i, nslots);
+	slots[2 * i] = slots[2 * first];
+	ck_assert_int_eq(satomic_map_check(m, report, sizeof(report)), -EUCLEAN);
+	ck_assert_msg(strstr(report, "twice") || strstr(report, "cut off"),
+		      "report: %s", report);
+	slots[2 * i] = 0;
+	assert_sound(m);
+	slots[2 * i] = 0x7;	/* a FROZEN slot outside a migration */
+	ck_assert_int_eq(satomic_map_check(m, report, sizeof(report)), -EUCLEAN);
+	slots[2 * i] = 0;
+	satomic_map_detach(m);
+	munmap(mem, size);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("map");
+	TCase *tc = tcase_create("map");
+
+	if (!satomic_cas128_supported()) {
+		struct satomic_map *m;
+
+		if (satomic_map_create_anon(10, 0, 0, &m) != -ENOTSUP)
+			return EXIT_FAILURE;
+		printf("SKIP: no 128-bit CAS on this CPU: the map reports "
+		       "-ENOTSUP, as checked\n");
+		return 77;
+	}
+	tcase_add_test(tc, test_extreme_keys_and_values);
+	tcase_add_test(tc, test_operations);
+	tcase_add_test(tc, test_full_table);
+	tcase_add_test(tc, test_iterator_and_clear);
+	tcase_add_test(tc, test_stats);
+	tcase_add_test(tc, test_growth);
+	tcase_add_test(tc, test_churn_is_bounded);
+	tcase_add_test(tc, test_batches);
+	tcase_add_test(tc, test_named);
+	tcase_add_test(tc, test_in_place);
+	tcase_add_test(tc, test_hostile_memory);
+	tcase_add_test(tc, test_check_finds_damage);
+	tcase_set_timeout(tc, 120);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}

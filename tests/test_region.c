@@ -1,0 +1,326 @@
+/*
+ * Unit tests of shared-memory regions: create, open, close and unlink of
+ * named, file-backed and anonymous regions; name validation; the exact mode;
+ * no symlink following; corrupt, truncated and foreign segments refused with
+ * -EINVAL, never a crash; the memlock query.
+ * tests/region-limits.sh covers -ENOSPC on a small tmpfs and mlock failure.
+ */
+#include "sharedatomic.h"
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+/* A name unique to this process and test (a few may be live at once). */
+static const char *name_for(const char *what)
+{
+	static char buf[4][NAME_MAX];
+	static unsigned next;
+	char *b = buf[next++ % 4];
+
+	snprintf(b, NAME_MAX, "/satomic-test-%ld-%s", (long)getpid(), what);
+	return b;
+}
+
+static void shm_path(const char *name, char *path, size_t size)
+{
+	snprintf(path, size, "/dev/shm%s", name);
+}
+
+START_TEST(test_roundtrip)
+{
+	const char *name = name_for("roundtrip");
+	struct satomic_region *a, *b, *c;
+	uint64_t *pa, *pb;
+
+	ck_assert_int_eq(satomic_region_create(name, 8192, 0, 0, &a), 0);
+	ck_assert_uint_ge(satomic_region_size(a), 8192);
+	pa = satomic_region_data(a);
+	ck_assert_uint_eq(((uintptr_t)pa) % 4096, 0);	/* page aligned */
+	ck_assert_uint_eq(pa[0], 0);			/* zeroed */
+	ck_assert_uint_eq(pa[1023], 0);
+	satomic_store_u64(&pa[7], 0x1234);
+
+	ck_assert_int_eq(satomic_region_open(name, 0, &b), 0);
+	pb = satomic_region_data(b);
+	ck_assert_ptr_ne(pa, pb);	/* another mapping of the same memory */
+	ck_assert_uint_eq(satomic_load_u64(&pb[7]), 0x1234);
+	satomic_fetch_add_u64(&pb[7], 1);
+	ck_assert_uint_eq(satomic_load_u64(&pa[7]), 0x1235);
+	ck_assert_uint_eq(satomic_region_size(a), satomic_region_size(b));
+
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0, 0, &c), -EEXIST);
+	ck_assert_int_eq(satomic_region_close(b), 0);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+	ck_assert_int_eq(satomic_region_unlink(name), -ENOENT);
+	ck_assert_int_eq(satomic_region_open(name, 0, &b), -ENOENT);
+	/* Still mapped after unlink. */
+	ck_assert_uint_eq(satomic_load_u64(&pa[7]), 0x1235);
+	ck_assert_int_eq(satomic_region_close(a), 0);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	static const char *const bad[] = {
+		"", "noslash", "/", "//x", "/a/b", "/a/", "/.", "/..",
+	};
+	char longest[NAME_MAX + 2], too_long[NAME_MAX + 3];
+	struct satomic_region *r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(satomic_region_create(bad[i], 4096, 0, 0, &r) == -EINVAL,
+			      "name \"%s\" accepted", bad[i]);
+		ck_assert_int_eq(satomic_region_open(bad[i], 0, &r), -EINVAL);
+		ck_assert_int_eq(satomic_region_unlink(bad[i]), -EINVAL);
+	}
+	ck_assert_int_eq(satomic_region_create(NULL, 4096, 0, 0, &r), -EINVAL);
+
+	/* NAME_MAX characters after the slash is the limit. */
+	longest[0] = too_long[0] = '/';
+	memset(longest + 1, 'a', NAME_MAX);
+	longest[NAME_MAX + 1] = '\0';
+	memset(too_long + 1, 'b', NAME_MAX + 1);
+	too_long[NAME_MAX + 2] = '\0';
+	ck_assert_int_eq(satomic_region_create(too_long, 4096, 0, 0, &r), -EINVAL);
+	satomic_region_unlink(longest);
+	ck_assert_int_eq(satomic_region_create(longest, 4096, 0, 0, &r), 0);
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_region_unlink(longest), 0);
+}
+END_TEST
+
+START_TEST(test_bad_arguments)
+{
+	struct satomic_region *r;
+
+	ck_assert_int_eq(satomic_region_create(name_for("zero"), 0, 0, 0, &r), -EINVAL);
+	ck_assert_int_eq(satomic_region_create(name_for("huge"), SIZE_MAX, 0, 0, &r), -EINVAL);
+	ck_assert_int_eq(satomic_region_create(name_for("mode"), 4096, 010000, 0, &r), -EINVAL);
+	ck_assert_int_eq(satomic_region_create(name_for("flags"), 4096, 0, 0x80, &r), -EINVAL);
+	ck_assert_int_eq(satomic_region_create(name_for("out"), 4096, 0, 0, NULL), -EINVAL);
+	ck_assert_int_eq(satomic_region_close(NULL), -EINVAL);
+	ck_assert_ptr_null(satomic_region_data(NULL));
+	ck_assert_uint_eq(satomic_region_size(NULL), 0);
+	/* Nothing was left behind by the failures. */
+	ck_assert_int_eq(satomic_region_unlink(name_for("mode")), -ENOENT);
+}
+END_TEST
+
+static mode_t mode_of(const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	shm_path(name, path, sizeof(path));
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+START_TEST(test_mode)
+{
+	const char *name = name_for("mode");
+	struct satomic_region *r;
+	mode_t old = umask(077);
+
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0, 0, &r), 0);
+	ck_assert_uint_eq(mode_of(name), 0600);	/* secure default */
+	satomic_region_close(r);
+	satomic_region_unlink(name);
+
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0640, 0, &r), 0);
+	ck_assert_uint_eq(mode_of(name), 0640);	/* umask 077 did not narrow it */
+	satomic_region_close(r);
+	satomic_region_unlink(name);
+
+	umask(022);
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0666, 0, &r), 0);
+	ck_assert_uint_eq(mode_of(name), 0666);	/* umask 022 did not narrow it */
+	satomic_region_close(r);
+	satomic_region_unlink(name);
+	umask(old);
+}
+END_TEST
+
+START_TEST(test_no_symlinks)
+{
+	const char *target = name_for("target"), *link = name_for("link");
+	char tpath[PATH_MAX], lpath[PATH_MAX];
+	struct satomic_region *r;
+
+	ck_assert_int_eq(satomic_region_create(target, 4096, 0, 0, &r), 0);
+	satomic_region_close(r);
+	shm_path(target, tpath, sizeof(tpath));
+	shm_path(link, lpath, sizeof(lpath));
+	ck_assert_int_eq(symlink(tpath, lpath), 0);
+	ck_assert_int_eq(satomic_region_open(link, 0, &r), -ELOOP);
+	/* Creating over a symlink fails too, and does not touch the target. */
+	ck_assert_int_eq(satomic_region_create(link, 4096, 0, 0, &r), -EEXIST);
+	unlink(lpath);
+	satomic_region_unlink(target);
+}
+END_TEST
+
+START_TEST(test_file_backed)
+{
+	char dir[] = "/tmp/satomic-test-XXXXXX", path[PATH_MAX], plain[PATH_MAX];
+	struct satomic_region *r;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/region", dir);
+	ck_assert_int_eq(satomic_region_create_file(path, 4096, 0, 0, &r), 0);
+	satomic_store_u32(satomic_region_data(r), 77);
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_region_create_file(path, 4096, 0, 0, &r), -EEXIST);
+	ck_assert_int_eq(satomic_region_open_file(path, 0, &r), 0);
+	ck_assert_uint_eq(satomic_load_u32(satomic_region_data(r)), 77);
+	satomic_region_close(r);
+
+	/* A file that is not a region. */
+	snprintf(plain, sizeof(plain), "%s/plain", dir);
+	fd = open(plain, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "hello", 5), 5);
+	close(fd);
+	ck_assert_int_eq(satomic_region_open_file(plain, 0, &r), -EINVAL);
+	ck_assert_int_eq(satomic_region_open_file(dir, 0, &r), -EISDIR);
+	ck_assert_int_eq(satomic_region_open_file("", 0, &r), -EINVAL);
+	unlink(plain);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+static int child_increments(int i, void *arg)
+{
+	(void)i;
+	satomic_fetch_add_u64(arg, 1000);
+	return 0;
+}
+
+START_TEST(test_anon)
+{
+	struct satomic_region *r;
+	uint64_t *p;
+
+	ck_assert_int_eq(satomic_region_create_anon(4096, 0, &r), 0);
+	p = satomic_region_data(r);
+	run_children(4, child_increments, p);
+	ck_assert_uint_eq(*p, 4000);
+	satomic_region_close(r);
+}
+END_TEST
+
+/* Write `len` bytes at `offset` of the named segment's file. */
+static void scribble(const char *name, off_t offset, const void *bytes, size_t len)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	shm_path(name, path, sizeof(path));
+	fd = open(path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, bytes, len, offset), (ssize_t)len);
+	close(fd);
+}
+
+static void truncate_to(const char *name, off_t size)
+{
+	char path[PATH_MAX];
+
+	shm_path(name, path, sizeof(path));
+	ck_assert_int_eq(truncate(path, size), 0);
+}
+
+START_TEST(test_corrupt_headers)
+{
+	const char *name = name_for("corrupt");
+	struct satomic_region *r;
+	const uint64_t huge = UINT64_MAX / 2;
+	unsigned char junk[4096];
+	size_t i, off;
+	/* Offsets of the header's fields: magic, version, total, data offset,
+	 * data size, kind, checksum. */
+	static const size_t fields[] = { 0, 8, 16, 24, 32, 40, 120 };
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		satomic_region_unlink(name);
+		ck_assert_int_eq(satomic_region_create(name, 4096, 0, 0, &r), 0);
+		satomic_region_close(r);
+		scribble(name, (off_t)fields[i], &huge, sizeof(huge));
+		ck_assert_msg(satomic_region_open(name, 0, &r) == -EINVAL,
+			      "corrupt field at %zu accepted", fields[i]);
+	}
+	/* Truncated: shorter than it says, shorter than a header, empty. */
+	satomic_region_unlink(name);
+	ck_assert_int_eq(satomic_region_create(name, 8192, 0, 0, &r), 0);
+	satomic_region_close(r);
+	truncate_to(name, 4096 + 100);
+	ck_assert_int_eq(satomic_region_open(name, 0, &r), -EINVAL);
+	truncate_to(name, 64);
+	ck_assert_int_eq(satomic_region_open(name, 0, &r), -EINVAL);
+	truncate_to(name, 0);
+	ck_assert_int_eq(satomic_region_open(name, 0, &r), -EINVAL);
+	/* Random bytes, many times over. */
+	srandom(42);
+	for (i = 0; i < 200; i++) {
+		for (off = 0; off < sizeof(junk); off++)
+			junk[off] = (unsigned char)random();
+		if (i % 2)
+			memcpy(junk, "SATOMRGN", 8);	/* plausible magic */
+		truncate_to(name, 0);
+		scribble(name, 0, junk, sizeof(junk) / (1 + i % 4));
+		ck_assert_int_eq(satomic_region_open(name, 0, &r), -EINVAL);
+	}
+	satomic_region_unlink(name);
+}
+END_TEST
+
+START_TEST(test_memlock_limit)
+{
+	struct rlimit rl;
+	uint64_t soft = 0, hard = 0;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	ck_assert_int_eq(satomic_memlock_limit(&soft, &hard), 0);
+	ck_assert_uint_eq(soft, rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur);
+	ck_assert_uint_eq(hard, rl.rlim_max == RLIM_INFINITY ? UINT64_MAX : rl.rlim_max);
+	ck_assert_int_eq(satomic_memlock_limit(NULL, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_strerror)
+{
+	ck_assert_ptr_nonnull(strstr(satomic_strerror(-EPERM), "RLIMIT_MEMLOCK"));
+	ck_assert_ptr_nonnull(strstr(satomic_strerror(-ENOMEM), "ulimit -l"));
+	ck_assert_ptr_nonnull(strstr(satomic_strerror(-ENOTSUP), "128-bit"));
+	ck_assert_str_eq(satomic_strerror(0), "success");
+	ck_assert_ptr_nonnull(satomic_strerror(-EIO));
+	ck_assert_ptr_nonnull(satomic_strerror(12345));
+	ck_assert_ptr_nonnull(satomic_strerror(-99999));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("region");
+	TCase *tc = tcase_create("region");
+
+	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_bad_arguments);
+	tcase_add_test(tc, test_mode);
+	tcase_add_test(tc, test_no_symlinks);
+	tcase_add_test(tc, test_file_backed);
+	tcase_add_test(tc, test_anon);
+	tcase_add_test(tc, test_corrupt_headers);
+	tcase_add_test(tc, test_memlock_limit);
+	tcase_add_test(tc, test_strerror);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
