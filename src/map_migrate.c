@@ -251,7 +251,10 @@ static int take_area(struct satomic_map *m, struct participant *p,
 		*taken = a;
 		return 0;
 	}
-	return -EAGAIN;	/* every spare area is pinned by a stopped peer */
+	/* Every spare area is pinned or being prepared by someone: briefly,
+	 * by peers in the middle of an operation, or for as long as they are
+	 * stopped. */
+	return -EAGAIN;
 }
 
 int migrate_start(struct satomic_map *m, struct participant *p,
@@ -276,6 +279,8 @@ int migrate_start(struct satomic_map *m, struct participant *p,
 			return -ENOSPC;
 	}
 	err = take_area(m, p, v, log2, &area);
+	if (err == -EAGAIN && state_load(m) != v->word)
+		return 0;	/* someone else started it: go again */
 	if (err)
 		return err;
 	mstate_decode(v->word, &s);

@@ -10,8 +10,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 
 #include "map_internal.h"
+
+/* How often a writer that needs a migration retries while every spare area
+ * is pinned (by peers busy with an operation, which ends in microseconds,
+ * or by stopped ones, which may never end) before it reports -EAGAIN. */
+#define AREA_RETRIES 10000
 
 /* ---------------------------------------------------------------------------
  * Counters.
@@ -488,6 +494,7 @@ update(struct satomic_map *m, struct request *rq)
 	struct reg_node *n = reg_self(m);
 	const struct view *v;
 	enum outcome oc;
+	unsigned waits = 0;
 	int err;
 
 	if (n == NULL)
@@ -508,6 +515,11 @@ update(struct satomic_map *m, struct request *rq)
 		if (oc == OUT_FULL) {
 			err = v->migrating ? migrate_finish(m, v)
 					   : migrate_start(m, n->p, v);
+			if (err == -EAGAIN && ++waits < AREA_RETRIES) {
+				reg_leave(n->p);	/* our own pin must not hold it up */
+				sched_yield();
+				continue;
+			}
 			if (err)
 				break;
 			continue;

@@ -1,0 +1,364 @@
+/*
+ * The map under concurrency, with exact final states:
+ *  - threads, and processes forked on an anonymous map, inserting disjoint
+ *    keys, removing some, and bumping shared counters while the map grows;
+ *  - processes started separately (exec of tests/helper) that attach by name;
+ *  - many processes inserting the same keys: exactly one wins each;
+ *  - writers SIGKILLed at random moments, hundreds of times, while the map
+ *    grows and churns: every acknowledged write is there, with its exact
+ *    value, nothing else is, and the map passes its integrity scan and keeps
+ *    working.
+ */
+#include "sharedatomic.h"
+#include "testutil.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#define WORKERS 4
+#define PER_WORKER 20000
+
+/* A value no other key has, so a torn or misplaced value shows. */
+static int64_t value_of(int64_t key)
+{
+	return (int64_t)((uint64_t)key * 0x9e3779b97f4a7c15ull ^ 0x5bd1e995u);
+}
+
+static void assert_sound(struct satomic_map *m)
+{
+	char report[256];
+	int err = satomic_map_check(m, report, sizeof(report));
+
+	ck_assert_msg(err == 0, "check: %s", report);
+}
+
+/* Worker w: insert its keys, remove its odd ones, bump the counters. */
+static int disjoint_worker(int w, void *arg)
+{
+	struct satomic_map *m = arg;
+	int64_t k, key;
+
+	for (k = 0; k < PER_WORKER; k++) {
+		key = (int64_t)w * PER_WORKER + k;
+		if (satomic_map_insert(m, key, value_of(key)) != 0 ||
+		    satomic_map_fetch_add(m, -1, 1, NULL) != 0 ||
+		    satomic_map_fetch_sub(m, INT64_MIN, 2, NULL) != 0)
+			return 1;
+	}
+	for (k = 1; k < PER_WORKER; k += 2) {
+		int64_t old;
+
+		key = (int64_t)w * PER_WORKER + k;
+		if (satomic_map_remove(m, key, &old) != 0 || old != value_of(key))
+			return 2;
+	}
+	return 0;
+}
+
+static void check_disjoint(struct satomic_map *m, int workers)
+{
+	int64_t key, v;
+
+	for (key = 0; key < (int64_t)workers * PER_WORKER; key++) {
+		if (key % 2) {
+			ck_assert_int_eq(satomic_map_contains(m, key), 0);
+		} else {
+			ck_assert_int_eq(satomic_map_get(m, key, &v), 0);
+			ck_assert_int_eq(v, value_of(key));
+		}
+	}
+	ck_assert_int_eq(satomic_map_get(m, -1, &v), 0);
+	ck_assert_int_eq(v, (int64_t)workers * PER_WORKER);
+	ck_assert_int_eq(satomic_map_get(m, INT64_MIN, &v), 0);
+	ck_assert_int_eq(v, -2 * (int64_t)workers * PER_WORKER);
+	ck_assert_int_eq(satomic_map_count(m), (int64_t)workers * PER_WORKER / 2 + 2);
+	assert_sound(m);
+}
+
+static void *thread_main(void *arg)
+{
+	void **a = arg;
+
+	return (void *)(intptr_t)disjoint_worker((int)(intptr_t)a[0], a[1]);
+}
+
+START_TEST(test_threads)
+{
+	struct satomic_map *m;
+	pthread_t t[WORKERS];
+	void *args[WORKERS][2], *rc;
+	int w;
+
+	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &m), 0);	/* grows */
+	for (w = 0; w < WORKERS; w++) {
+		args[w][0] = (void *)(intptr_t)w;
+		args[w][1] = m;
+		ck_assert_int_eq(pthread_create(&t[w], NULL, thread_main, args[w]), 0);
+	}
+	for (w = 0; w < WORKERS; w++) {
+		ck_assert_int_eq(pthread_join(t[w], &rc), 0);
+		ck_assert_ptr_null(rc);
+	}
+	check_disjoint(m, WORKERS);
+	satomic_map_close(m);
+}
+END_TEST
+
+START_TEST(test_processes)
+{
+	struct satomic_map *m;
+
+	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &m), 0);
+	run_children(WORKERS, disjoint_worker, m);
+	check_disjoint(m, WORKERS);
+	satomic_map_close(m);
+}
+END_TEST
+
+START_TEST(test_separate_programs)
+{
+	/* Unrelated processes: tests/helper, started by exec, opens the map by
+	 * name; the test checks what they did. */
+	const int programs = 3, count = 5000;
+	const char *builddir = getenv("top_builddir");
+	char name[64], helper[4096], id[16], n[16];
+	struct satomic_map *m;
+	pid_t pids[3];
+	int64_t key, v;
+	int p, status;
+
+	snprintf(name, sizeof(name), "/satomic-test-exec-%ld", (long)getpid());
+	snprintf(helper, sizeof(helper), "%s/tests/helper", builddir ? builddir : ".");
+	satomic_map_unlink(name);
+	ck_assert_int_eq(satomic_map_create(name, 16, 0, 0, 0, &m), 0);
+	snprintf(n, sizeof(n), "%d", count);
+	for (p = 0; p < programs; p++) {
+		snprintf(id, sizeof(id), "%d", p);
+		pids[p] = fork();
+		ck_assert_int_ge(pids[p], 0);
+		if (pids[p] == 0) {
+			execl(helper, helper, "map-worker", name, id, n, (char *)NULL);
+			_exit(127);
+		}
+	}
+	for (p = 0; p < programs; p++) {
+		ck_assert_int_eq(waitpid(pids[p], &status, 0), pids[p]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "helper %d: status 0x%x (%s)", p, status, helper);
+	}
+	for (key = 0; key < (int64_t)programs * count; key++) {
+		ck_assert_int_eq(satomic_map_get(m, key, &v), 0);
+		ck_assert_int_eq(v, key * 3);
+	}
+	ck_assert_int_eq(satomic_map_get(m, -1, &v), 0);
+	ck_assert_int_eq(v, (int64_t)programs * count);
+	ck_assert_int_eq(satomic_map_get(m, INT64_MIN, &v), 0);
+	ck_assert_int_eq(v, (int64_t)programs * count);
+	assert_sound(m);
+	satomic_map_close(m);
+	satomic_map_unlink(name);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Many processes insert the same keys: exactly one insert of each wins.
+ */
+#define RACERS 6
+#define RACE_KEYS 3000
+
+struct race {
+	struct satomic_map *m;
+	uint64_t wins[RACE_KEYS];	/* successful inserts of each key */
+};
+
+static int racer(int r, void *arg)
+{
+	struct race *race = arg;
+	int64_t k;
+	int err;
+
+	for (k = 0; k < RACE_KEYS; k++) {
+		err = satomic_map_insert(race->m, k * 1000003, r);
+		if (err == 0)
+			satomic_fetch_add_u64(&race->wins[k], 1);
+		else if (err != -EEXIST)
+			return 1;
+	}
+	return 0;
+}
+
+START_TEST(test_same_key_race)
+{
+	struct race *race = shared_pages(sizeof(*race));
+	int64_t k, v;
+
+	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &race->m), 0);
+	run_children(RACERS, racer, race);
+	for (k = 0; k < RACE_KEYS; k++) {
+		ck_assert_msg(race->wins[k] == 1, "key %lld inserted %llu times",
+			      (long long)k, (unsigned long long)race->wins[k]);
+		ck_assert_int_eq(satomic_map_get(race->m, k * 1000003, &v), 0);
+		ck_assert(v >= 0 && v < RACERS);
+	}
+	ck_assert_int_eq(satomic_map_count(race->m), RACE_KEYS);
+	assert_sound(race->m);
+	satomic_map_close(race->m);
+	munmap(race, sizeof(*race));
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * SIGKILL: writers killed at random moments.  Incarnation i inserts keys
+ * base(i) + j in order, removes them in order some steps behind, and bumps
+ * its counter -(i + 1); after each operation returns it acknowledges it in
+ * shared memory.  At most one operation is in flight when it dies.
+ */
+#define INCARNATIONS 300
+
+struct acks {
+	uint64_t inserted;	/* keys [0, inserted) inserted and acknowledged */
+	uint64_t removed;	/* keys [0, removed) removed and acknowledged */
+	uint64_t bumped;	/* counter increments acknowledged */
+};
+
+struct kill_test {
+	struct satomic_map *m;
+	struct acks acks[INCARNATIONS];
+};
+
+static int64_t key_of(int i, uint64_t j)
+{
+	return (int64_t)((uint64_t)i << 32 | j);
+}
+
+static void writer(struct kill_test *kt, int i)
+{
+	struct acks *a = &kt->acks[i];
+	uint64_t j;
+
+	for (j = 0;; j++) {
+		if (satomic_map_insert(kt->m, key_of(i, j), value_of(key_of(i, j))) != 0)
+			_exit(1);
+		satomic_store_u64(&a->inserted, j + 1);
+		if (j >= 8 && j % 2 == 0) {
+			uint64_t r = a->removed;
+
+			if (satomic_map_remove(kt->m, key_of(i, r), NULL) != 0)
+				_exit(2);
+			satomic_store_u64(&a->removed, r + 1);
+		}
+		if (satomic_map_fetch_add(kt->m, -(int64_t)i - 1, 1, NULL) != 0)
+			_exit(3);
+		satomic_store_u64(&a->bumped, a->bumped + 1);
+	}
+}
+
+static void check_incarnation(struct kill_test *kt, int i, uint64_t *live)
+{
+	const struct acks *a = &kt->acks[i];
+	uint64_t j;
+	int64_t v;
+	int r;
+
+	for (j = 0; j <= a->inserted; j++) {
+		r = satomic_map_get(kt->m, key_of(i, j), &v);
+		ck_assert_int_ge(r == 0 || r == -ENOENT, 1);
+		if (r == 0) {
+			ck_assert_msg(v == value_of(key_of(i, j)),
+				      "key %d/%llu: torn or wrong value", i,
+				      (unsigned long long)j);
+			(*live)++;
+		}
+		if (j < a->removed)
+			ck_assert_msg(r == -ENOENT, "removed key %d/%llu is back",
+				      i, (unsigned long long)j);
+		else if (j > a->removed && j < a->inserted)
+			ck_assert_msg(r == 0, "acknowledged key %d/%llu lost", i,
+				      (unsigned long long)j);
+		/* j == removed: a remove in flight; j == inserted: an insert
+		 * in flight.  Either may or may not have happened. */
+	}
+	ck_assert_int_eq(satomic_map_contains(kt->m, key_of(i, a->inserted + 1)), 0);
+	r = satomic_map_get(kt->m, -(int64_t)i - 1, &v);
+	if (a->bumped == 0)
+		ck_assert(r == -ENOENT || (r == 0 && v == 1));
+	else
+		ck_assert_msg(r == 0 && (v == (int64_t)a->bumped || v == (int64_t)a->bumped + 1),
+			      "counter %d: %lld after %llu acknowledged", i,
+			      (long long)v, (unsigned long long)a->bumped);
+	if (r == 0)
+		(*live)++;
+}
+
+START_TEST(test_sigkill)
+{
+	struct kill_test *kt = shared_pages(sizeof(*kt));
+	struct satomic_map_iter *it;
+	struct timespec pause;
+	uint64_t live = 0, seen = 0;
+	int64_t key, v;
+	int i, status;
+
+	/* Tiny, so it migrates again and again under the killing. */
+	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &kt->m), 0);
+	srandom((unsigned)time(NULL));
+	for (i = 0; i < INCARNATIONS; i++) {
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			writer(kt, i);
+		pause.tv_sec = 0;
+		pause.tv_nsec = random() % 3000000;	/* 0 to 3 ms */
+		nanosleep(&pause, NULL);
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+			      "writer %d ended by itself: status 0x%x", i, status);
+	}
+	for (i = 0; i < INCARNATIONS; i++)
+		check_incarnation(kt, i, &live);
+	/* Nothing that nobody wrote: every key belongs to an incarnation. */
+	ck_assert_int_eq(satomic_map_iter_begin(kt->m, &it), 0);
+	while (satomic_map_iter_next(it, &key, &v) == 1) {
+		seen++;
+		if (key < 0)
+			ck_assert_int_ge(key, -INCARNATIONS);
+		else
+			ck_assert_int_eq(v, value_of(key));
+	}
+	satomic_map_iter_end(it);
+	ck_assert_uint_eq(seen, live);
+	assert_sound(kt->m);
+	/* And it keeps working. */
+	for (key = 1ll << 50; key < (1ll << 50) + 10000; key++)
+		ck_assert_int_eq(satomic_map_insert(kt->m, key, value_of(key)), 0);
+	for (key = 1ll << 50; key < (1ll << 50) + 10000; key++) {
+		ck_assert_int_eq(satomic_map_get(kt->m, key, &v), 0);
+		ck_assert_int_eq(v, value_of(key));
+	}
+	assert_sound(kt->m);
+	satomic_map_close(kt->m);
+	munmap(kt, sizeof(*kt));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("map-concurrency");
+	TCase *tc = tcase_create("concurrency");
+
+	if (!satomic_cas128_supported()) {
+		printf("SKIP: no 128-bit CAS on this CPU: the map is unavailable\n");
+		return 77;
+	}
+	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_processes);
+	tcase_add_test(tc, test_separate_programs);
+	tcase_add_test(tc, test_same_key_race);
+	tcase_add_test(tc, test_sigkill);
+	tcase_set_timeout(tc, 600);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
