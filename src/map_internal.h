@@ -201,10 +201,13 @@ struct table {
 	uint64_t reach;		/* slots / 4: no key lies further from home */
 	unsigned log2, area;
 	uint64_t gen;
+	struct stripe *stripe;	/* the decoding thread's counters */
+	uint64_t step_mask;	/* sum all stripes when (used & it) == 0 */
 };
 
 struct view {
 	uint64_t word;
+	uint64_t pin;		/* what a participant announces for it */
 	bool migrating;
 	struct table cur, tgt;
 };
@@ -244,6 +247,9 @@ static inline size_t area_bytes_for(unsigned log2)
  * Views and keys.
  */
 
+/* Which stripe this thread counts in: spread threads, fixed per thread. */
+unsigned sat_stripe_hint(void);
+
 static inline void table_init(const struct satomic_map *m, struct table *t,
 			      unsigned area, unsigned log2, uint64_t gen)
 {
@@ -256,6 +262,9 @@ static inline void table_init(const struct satomic_map *m, struct table *t,
 	t->gen = gen;
 	t->mask = (1ull << log2) - 1;
 	t->reach = 1ull << (log2 - 2);
+	t->stripe = &t->ctl->stripes[sat_stripe_hint() &
+				     ((1u << table_stripes_log2(log2)) - 1)];
+	t->step_mask = (1ull << table_step_log2(log2)) - 1;
 }
 
 /* Decode the state word into a view; -EUCLEAN if it names no valid table
@@ -272,6 +281,7 @@ static inline int view_init(const struct satomic_map *m, uint64_t w,
 			     s.tgt_log2 < m->min_log2 || s.tgt_log2 > m->max_log2)))
 		return -EUCLEAN;
 	v->word = w;
+	v->pin = mstate_pin(w);
 	v->migrating = s.migrating;
 	table_init(m, &v->cur, s.cur_area, s.cur_log2, s.gen);
 	if (s.migrating)
@@ -343,16 +353,17 @@ static inline void slot_read(const struct slot *s, uint64_t *kw, uint64_t *vw)
 /* ---------------------------------------------------------------------------
  * Counters (striped; src/map_ops.c).
  */
-unsigned sat_stripe_hint(void);
 
 static inline unsigned table_stripes_mask(const struct table *t)
 {
 	return (1u << table_stripes_log2(t->log2)) - 1;
 }
 
+/* The stripe chosen when the table was decoded: the decoding thread's, so
+ * a shared view must not count (they count in some stripe, which is fine). */
 static inline struct stripe *my_stripe(const struct table *t)
 {
-	return &t->ctl->stripes[sat_stripe_hint() & table_stripes_mask(t)];
+	return t->stripe;
 }
 
 static inline void count_used(const struct table *t)

@@ -47,12 +47,12 @@ uint64_t table_used(const struct table *t)
 /* Account for one more non-EMPTY slot, unless the table is at its maximum
  * load.  The full sum is taken once every 2^step_log2 of a stripe's counts;
  * table_threshold leaves room for what slips through in between. */
-static bool reserve_slot(const struct table *t)
+static inline bool reserve_slot(const struct table *t)
 {
 	struct stripe *s = my_stripe(t);
 	uint64_t n = __atomic_add_fetch(&s->used, 1, __ATOMIC_RELAXED);
 
-	if ((n & ((1ull << table_step_log2(t->log2)) - 1)) != 0 ||
+	if (__builtin_expect((n & t->step_mask) != 0, 1) ||
 	    table_used(t) <= table_threshold(t->log2))
 		return true;
 	__atomic_fetch_sub(&s->used, 1, __ATOMIC_RELAXED);
@@ -328,35 +328,42 @@ struct request {
 
 /* What op does to a key that is (or is not) present with value cur. */
 static inline __attribute__((always_inline)) enum action
-decide(const struct request *rq, bool present, uint64_t cur, uint64_t *next)
+decide_op(enum op op, uint64_t arg, uint64_t arg2, bool present, uint64_t cur,
+	  uint64_t *next)
 {
 	uint64_t base = present ? cur : 0;	/* fetch-ops: absent counts as 0 */
 
-	switch (rq->op) {
+	switch (op) {
 	case OP_INSERT:
-		*next = rq->arg;
+		*next = arg;
 		return present ? KEEP : WRITE;
 	case OP_PUT:
 	case OP_EXCHANGE:
-		*next = rq->arg;
+		*next = arg;
 		return WRITE;
 	case OP_REPLACE:
-		*next = rq->arg;
+		*next = arg;
 		return present ? WRITE : KEEP;
 	case OP_CAS:
-		*next = rq->arg2;
-		return present && cur == rq->arg ? WRITE : KEEP;
+		*next = arg2;
+		return present && cur == arg ? WRITE : KEEP;
 	case OP_REMOVE:
 		return present ? DELETE : KEEP;
 	case OP_REMOVE_IF:
-		return present && cur == rq->arg ? DELETE : KEEP;
-	case OP_ADD: *next = base + rq->arg; return WRITE;
-	case OP_SUB: *next = base - rq->arg; return WRITE;
-	case OP_AND: *next = base & rq->arg; return WRITE;
-	case OP_OR: *next = base | rq->arg; return WRITE;
-	case OP_XOR: *next = base ^ rq->arg; return WRITE;
+		return present && cur == arg ? DELETE : KEEP;
+	case OP_ADD: *next = base + arg; return WRITE;
+	case OP_SUB: *next = base - arg; return WRITE;
+	case OP_AND: *next = base & arg; return WRITE;
+	case OP_OR: *next = base | arg; return WRITE;
+	case OP_XOR: *next = base ^ arg; return WRITE;
 	}
 	return KEEP;
+}
+
+static inline enum action decide(const struct request *rq, bool present,
+				 uint64_t cur, uint64_t *next)
+{
+	return decide_op(rq->op, rq->arg, rq->arg2, present, cur, next);
 }
 
 /* What a slot holds, for the key whose key bits are `key`. */
@@ -386,8 +393,8 @@ enum outcome {
  * read (I3); when it fails it returns the slot's current pair and the
  * decision is taken again on that.
  */
-static inline __attribute__((always_inline)) enum outcome
-apply(const struct table *t, const struct table *tgt, struct request *rq)
+static enum outcome apply(const struct table *t, const struct table *tgt,
+			  struct request *rq)
 {
 	const uint64_t key = rq->h << 2;
 	uint64_t i, kw, vw, next;
@@ -487,9 +494,9 @@ out:
 	return oc;
 }
 
-/* Each entry point inlines its own copy, specialized for its operation. */
-static inline __attribute__((always_inline)) int
-update(struct satomic_map *m, struct request *rq)
+/* The general path: any state, migrations included. */
+static __attribute__((noinline)) int update_slow(struct satomic_map *m,
+						 struct request *rq)
 {
 	struct reg_node *n = reg_self(m);
 	const struct view *v;
@@ -536,162 +543,191 @@ update(struct satomic_map *m, struct request *rq)
 
 /*
  * The common case of an update, kept short (every instruction between two
- * CAS16s is on the critical path): no migration running, and the key LIVE
- * in the current table, or an EMPTY slot on the way for an operation that
- * inserts.  1 done, 0 not this case: the general path takes it from there
- * (nothing was changed).  Same linearization points as apply().
+ * CAS16s is on the critical path): no migration running, the view this
+ * thread decoded still current, and the key LIVE in the current table, or an
+ * EMPTY slot on the way for an operation that inserts.  Specialized for each
+ * operation (op is a constant).  1 done, 0 not this case: the general path
+ * takes it from the start (nothing was changed).  Same linearization points
+ * as apply().
  */
 static inline __attribute__((always_inline)) int
-update_fast(struct satomic_map *m, struct reg_node *n, struct request *rq)
+update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
+	    uint64_t arg, uint64_t arg2, bool *present, uint64_t *old)
 {
-	const uint64_t want = rq->h << 2 | ST_LIVE;
-	const struct table *t = &n->view.cur;
-	uint64_t w = reg_announce(m, n->p), kw, vw, i, left, next;
+	const struct view *v = &n->view;
+	const struct table *t = &v->cur;
+	const uint64_t want = h << 2 | ST_LIVE;
+	uint64_t w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
+	uint64_t kw, vw, i, left, next;
 	enum action act;
 	int done = 0;
 
-	if (w != n->view.word || n->view.migrating)
+	if (w != v->word || v->migrating)
+		return 0;
+	if (sat_membarrier_registered) {	/* see reg_announce */
+		__atomic_store_n(&n->p->announce, v->pin, __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	} else {
+		__atomic_store_n(&n->p->announce, v->pin, __ATOMIC_SEQ_CST);
+	}
+	if (__atomic_load_n(m->state, __ATOMIC_SEQ_CST) != w)
 		goto out;
-	i = rq->h >> (64 - t->log2);
+	i = h >> (64 - t->log2);
 	for (left = t->reach - 1;; left--, i = (i + 1) & t->mask) {
 		kw = __atomic_load_n(&t->slots[i].kw, __ATOMIC_ACQUIRE);
-		if (kw == want || kw == KW_EMPTY || left == 0)
-			break;
-		if ((kw ^ want) < 4 || kw == KW_MOVED_END)
-			goto out;	/* TOMB, FROZEN, MOVED: general path */
+		if (kw == want)
+			goto live;
+		if (kw == KW_EMPTY)
+			goto empty;
+		if (__builtin_expect((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0, 0))
+			goto out;	/* TOMB, FROZEN, MOVED, far: general path */
 	}
-	if (kw == want) {
-		vw = __atomic_load_n(&t->slots[i].vw, __ATOMIC_ACQUIRE);
-		do {
-			rq->present = true;
-			rq->old = vw;
-			act = decide(rq, true, vw, &next);
-			if (act == KEEP)
-				done = 1;	/* linearized at the load of vw */
-			else if (act == WRITE)
-				done = slot_cas(&t->slots[i], &kw, &vw, want, next);
-			else if ((done = slot_cas(&t->slots[i], &kw, &vw,
-						  want + ST_TOMB - ST_LIVE, vw)))
-				count_dead(t, 1);
-		} while (!done && kw == want);	/* only the value moved */
-	} else if (kw == KW_EMPTY) {
-		rq->present = false;
-		act = decide(rq, false, 0, &next);
-		if (act != WRITE)
-			done = 1;	/* absent: linearized at the load of kw */
-		else if (reserve_slot(t)) {
-			vw = 0;
+live:
+	vw = __atomic_load_n(&t->slots[i].vw, __ATOMIC_ACQUIRE);
+	do {
+		*present = true;
+		*old = vw;
+		act = decide_op(op, arg, arg2, true, vw, &next);
+		if (act == KEEP)
+			done = 1;	/* linearized at the load of vw */
+		else if (act == WRITE)
 			done = slot_cas(&t->slots[i], &kw, &vw, want, next);
-			if (!done)	/* taken meanwhile: general path */
-				__atomic_fetch_sub(&my_stripe(t)->used, 1,
-						   __ATOMIC_RELAXED);
-		}
+		else if ((done = slot_cas(&t->slots[i], &kw, &vw,
+					  want + ST_TOMB - ST_LIVE, vw)))
+			count_dead(t, 1);
+	} while (!done && kw == want);	/* only the value moved: again */
+	goto out;
+empty:
+	*present = false;
+	if (decide_op(op, arg, arg2, false, 0, &next) != WRITE) {
+		done = 1;	/* absent: linearized at the load of kw */
+	} else if (reserve_slot(t)) {
+		vw = 0;
+		done = slot_cas(&t->slots[i], &kw, &vw, want, next);
+		if (!done)	/* taken meanwhile: general path */
+			__atomic_fetch_sub(&my_stripe(t)->used, 1, __ATOMIC_RELAXED);
 	}
 out:
 	reg_leave(n->p);
 	return done;
 }
 
+/* Run op on key: the fast path, else the general one.  *present and *old
+ * tell what was there before (as of the linearization point). */
 static inline __attribute__((always_inline)) int
 run(struct satomic_map *m, enum op op, int64_t key, int64_t arg, int64_t arg2,
-    struct request *rq)
+    bool *present, uint64_t *old)
 {
 	struct reg_node *n;
+	struct request rq;
+	uint64_t h;
+	int err;
 
 	if (m == NULL)
 		return -EINVAL;
-	rq->op = op;
-	rq->h = key_hash(m, key);
-	rq->arg = (uint64_t)arg;
-	rq->arg2 = (uint64_t)arg2;
-	rq->present = false;
-	rq->old = 0;
-	rq->err = 0;
+	h = key_hash(m, key);
 	n = reg_self(m);
-	if (n != NULL && update_fast(m, n, rq))
+	if (n != NULL && update_fast(m, n, op, h, (uint64_t)arg, (uint64_t)arg2,
+				     present, old))
 		return 0;
-	return update(m, rq);
+	rq.op = op;
+	rq.h = h;
+	rq.arg = (uint64_t)arg;
+	rq.arg2 = (uint64_t)arg2;
+	rq.present = false;
+	rq.old = 0;
+	rq.err = 0;
+	err = update_slow(m, &rq);
+	*present = rq.present;
+	*old = rq.old;
+	return err;
 }
 
 int satomic_map_insert(struct satomic_map *m, int64_t key, int64_t value)
 {
-	struct request rq;
-	int err = run(m, OP_INSERT, key, value, 0, &rq);
+	bool present = false;
+	uint64_t old;
+	int err = run(m, OP_INSERT, key, value, 0, &present, &old);
 
-	return err ? err : rq.present ? -EEXIST : 0;
+	return err ? err : present ? -EEXIST : 0;
 }
 
 int satomic_map_put(struct satomic_map *m, int64_t key, int64_t value,
 		    int64_t *old)
 {
-	struct request rq;
-	int err = run(m, OP_PUT, key, value, 0, &rq);
+	bool present = false;
+	uint64_t was;
+	int err = run(m, OP_PUT, key, value, 0, &present, &was);
 
 	if (err)
 		return err;
-	if (rq.present && old)
-		*old = (int64_t)rq.old;
-	return rq.present;
+	if (present && old)
+		*old = (int64_t)was;
+	return present;
 }
 
 int satomic_map_replace(struct satomic_map *m, int64_t key, int64_t value,
 			int64_t *old)
 {
-	struct request rq;
-	int err = run(m, OP_REPLACE, key, value, 0, &rq);
+	bool present = false;
+	uint64_t was;
+	int err = run(m, OP_REPLACE, key, value, 0, &present, &was);
 
 	if (err)
 		return err;
-	if (!rq.present)
+	if (!present)
 		return -ENOENT;
 	if (old)
-		*old = (int64_t)rq.old;
+		*old = (int64_t)was;
 	return 0;
 }
 
 int satomic_map_cas(struct satomic_map *m, int64_t key, int64_t *expected,
 		    int64_t desired)
 {
-	struct request rq;
+	bool present = false;
+	uint64_t was;
 	int err;
 
 	if (expected == NULL)
 		return -EINVAL;
-	err = run(m, OP_CAS, key, *expected, desired, &rq);
+	err = run(m, OP_CAS, key, *expected, desired, &present, &was);
 	if (err)
 		return err;
-	if (!rq.present)
+	if (!present)
 		return -ENOENT;
-	if ((int64_t)rq.old == *expected)
+	if ((int64_t)was == *expected)
 		return 1;
-	*expected = (int64_t)rq.old;
+	*expected = (int64_t)was;
 	return 0;
 }
 
 int satomic_map_remove(struct satomic_map *m, int64_t key, int64_t *old)
 {
-	struct request rq;
-	int err = run(m, OP_REMOVE, key, 0, 0, &rq);
+	bool present = false;
+	uint64_t was;
+	int err = run(m, OP_REMOVE, key, 0, 0, &present, &was);
 
 	if (err)
 		return err;
-	if (!rq.present)
+	if (!present)
 		return -ENOENT;
 	if (old)
-		*old = (int64_t)rq.old;
+		*old = (int64_t)was;
 	return 0;
 }
 
 int satomic_map_remove_if(struct satomic_map *m, int64_t key, int64_t expected)
 {
-	struct request rq;
-	int err = run(m, OP_REMOVE_IF, key, expected, 0, &rq);
+	bool present = false;
+	uint64_t was;
+	int err = run(m, OP_REMOVE_IF, key, expected, 0, &present, &was);
 
 	if (err)
 		return err;
-	if (!rq.present)
+	if (!present)
 		return -ENOENT;
-	return (int64_t)rq.old == expected;
+	return (int64_t)was == expected;
 }
 
 /* exchange and the fetch-ops: absent counts as 0, and is inserted. */
@@ -699,11 +735,12 @@ static inline __attribute__((always_inline)) int
 fetch_op(struct satomic_map *m, enum op op, int64_t key, int64_t arg,
 	 int64_t *old)
 {
-	struct request rq;
-	int err = run(m, op, key, arg, 0, &rq);
+	bool present = false;
+	uint64_t was = 0;
+	int err = run(m, op, key, arg, 0, &present, &was);
 
 	if (err == 0 && old)
-		*old = rq.present ? (int64_t)rq.old : 0;
+		*old = present ? (int64_t)was : 0;
 	return err;
 }
 
