@@ -255,22 +255,20 @@ static __attribute__((noinline, cold)) int get_slow(struct satomic_map *m,
 /*
  * The common case of lookup, kept short because a lookup's speed here is
  * set by how many can be in flight at once, that is by its length: no
- * migration running, a hit or an EMPTY on the way.  Anything else (a
- * tombstone, a frozen or moved slot, reach exhausted, a state word to
- * distrust, a change of state word) takes the general path, lookup().
+ * migration running, a hit or an EMPTY on the way.  1 present (*value set),
+ * 0 absent, -1 anything else (a tombstone, a frozen or moved slot, reach
+ * exhausted, a state word to distrust or that changed): lookup() decides.
  */
-int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
+static inline __attribute__((always_inline)) int
+probe_fast(const struct satomic_map *m, uint64_t h, uint64_t *value)
 {
 	const struct slot *slots;
-	uint64_t h, w, want, kw, vw, i, mask, left;
+	uint64_t w, want, kw, i, mask, left;
 
-	if (m == NULL)
-		return -EINVAL;
-	h = key_hash(m, key);
 	w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
 	if (__builtin_expect(fast_view.word != w || fast_view.serial != m->serial, 0) &&
 	    !fast_view_refresh(m, w))
-		return get_slow(m, h, value);
+		return -1;
 	slots = fast_view.slots;
 	mask = fast_view.mask;
 	i = h >> fast_view.shift;
@@ -283,19 +281,33 @@ int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
 			break;
 		if (kw == KW_EMPTY) {
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if (__atomic_load_n(fast_view.state, __ATOMIC_RELAXED) != fast_view.word)
-				return get_slow(m, h, value);
-			return -ENOENT;
+			return __atomic_load_n(fast_view.state, __ATOMIC_RELAXED) ==
+			       fast_view.word ? 0 : -1;
 		}
 		if (__builtin_expect((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0, 0))
-			return get_slow(m, h, value);
+			return -1;
 	}
-	vw = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
+	*value = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(fast_view.state, __ATOMIC_RELAXED) != fast_view.word)
+	return __atomic_load_n(fast_view.state, __ATOMIC_RELAXED) == fast_view.word
+	       ? 1 : -1;
+}
+
+int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
+{
+	uint64_t h, v;
+	int r;
+
+	if (m == NULL)
+		return -EINVAL;
+	h = key_hash(m, key);
+	r = probe_fast(m, h, &v);
+	if (__builtin_expect(r < 0, 0))
 		return get_slow(m, h, value);
+	if (r == 0)
+		return -ENOENT;
 	if (value)
-		*value = (int64_t)vw;
+		*value = (int64_t)v;
 	return 0;
 }
 
@@ -756,78 +768,131 @@ FETCH_OP(fetch_or, OP_OR)
 FETCH_OP(fetch_xor, OP_XOR)
 
 /* ---------------------------------------------------------------------------
- * Batches: while key j is probed, the home slot of key j + AHEAD is already
- * on its way into the cache.
+ * Batches.  Keys are taken BATCH at a time; the next batch's home slots are
+ * prefetched while this one is probed, so a batch's misses overlap the work
+ * of the one before.  The state word is checked once per batch: if it moved,
+ * or a key needs the general path, those keys go through lookup().
  */
-#define AHEAD 8
+#define BATCH 16
 
-static void prefetch_home(const struct satomic_map *m, const struct view *v,
-			  int64_t key, int for_write)
+static void hash_batch(const struct satomic_map *m, const int64_t *keys,
+		       size_t len, uint64_t *h, int for_write)
 {
-	const struct slot *s = &v->cur.slots[table_home(&v->cur, key_hash(m, key))];
+	size_t j;
 
-	if (for_write)
-		__builtin_prefetch(s, 1, 0);
-	else
-		__builtin_prefetch(s, 0, 0);
+	for (j = 0; j < len; j++) {
+		h[j] = key_hash(m, keys[j]);
+		if (fast_view.serial == m->serial) {	/* a hint: may be stale */
+			const struct slot *s = &fast_view.slots[h[j] >> fast_view.shift];
+
+			if (for_write)
+				__builtin_prefetch(s, 1, 0);
+			else
+				__builtin_prefetch(s, 0, 0);
+		}
+	}
+}
+
+/* Probe a batch in the current table: r[j] 1 present, 0 absent, -1 not
+ * decided here.  Returns false if the state word is not the cached one. */
+static bool probe_batch(const struct satomic_map *m, const uint64_t *h,
+			size_t len, int *r, uint64_t *v)
+{
+	const uint64_t w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
+	const struct slot *slots;
+	uint64_t want, kw, i, mask, left;
+	size_t j;
+
+	if ((fast_view.word != w || fast_view.serial != m->serial) &&
+	    !fast_view_refresh(m, w))
+		return false;
+	slots = fast_view.slots;
+	mask = fast_view.mask;
+	for (j = 0; j < len; j++) {
+		want = h[j] << 2 | ST_LIVE;
+		i = h[j] >> fast_view.shift;
+		for (left = mask >> 2;; left--, i = (i + 1) & mask) {
+			kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
+			if (kw == want) {
+				v[j] = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
+				r[j] = 1;
+				break;
+			}
+			if (kw == KW_EMPTY) {
+				r[j] = 0;
+				break;
+			}
+			if ((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0) {
+				r[j] = -1;
+				break;
+			}
+		}
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w;
 }
 
 int64_t satomic_map_get_many(struct satomic_map *m, const int64_t *keys,
 			     size_t n, int64_t *values, bool *found)
 {
-	struct view v;
-	int64_t hits = 0, value;
-	bool migrating = false, seen_migrating = false;
-	size_t j;
-	int r;
+	uint64_t h[2][BATCH], v[BATCH];
+	int r[BATCH], err;
+	int64_t hits = 0;
+	size_t base, j, len, next;
+	unsigned cur = 0;
 
 	if (m == NULL || (keys == NULL && n > 0))
 		return -EINVAL;
-	if ((r = view_init(m, state_load(m), &v)) != 0)
-		return r;
-	for (j = 0; j < n && j < AHEAD; j++)
-		prefetch_home(m, &v, keys[j], 0);
-	for (j = 0; j < n; j++) {
-		if (j + AHEAD < n)
-			prefetch_home(m, &v, keys[j + AHEAD], 0);
-		r = lookup(m, key_hash(m, keys[j]), &value, &migrating);
-		if (r < 0)
-			return r;
-		seen_migrating |= migrating;
-		if (found)
-			found[j] = r;
-		if (r && values)
-			values[j] = value;
-		hits += r;
+	if (n == 0)
+		return 0;
+	hash_batch(m, keys, n < BATCH ? n : BATCH, h[cur], 0);
+	for (base = 0; base < n; base += BATCH, cur ^= 1) {
+		len = n - base < BATCH ? n - base : BATCH;
+		next = base + BATCH;
+		if (next < n)
+			hash_batch(m, keys + next, n - next < BATCH ? n - next : BATCH,
+				   h[cur ^ 1], 0);
+		if (!probe_batch(m, h[cur], len, r, v))
+			for (j = 0; j < len; j++)
+				r[j] = -1;
+		for (j = 0; j < len; j++) {
+			if (__builtin_expect(r[j] < 0, 0)) {
+				err = get_slow(m, h[cur][j], (int64_t *)&v[j]);
+				if (err != 0 && err != -ENOENT)
+					return err;
+				r[j] = err == 0;
+			}
+			if (found)
+				found[base + j] = r[j];
+			if (r[j] && values)
+				values[base + j] = (int64_t)v[j];
+			hits += r[j];
+		}
 	}
-	if (seen_migrating)
-		help_as_reader(m);
 	return hits;
 }
 
 int satomic_map_put_many(struct satomic_map *m, const int64_t *keys,
 			 const int64_t *values, size_t n, size_t *done)
 {
-	struct view v;
-	size_t j;
+	uint64_t h[BATCH];
+	size_t base, j, len;
 	int err;
 
 	if (done)
 		*done = 0;
 	if (m == NULL || ((keys == NULL || values == NULL) && n > 0))
 		return -EINVAL;
-	if ((err = view_init(m, state_load(m), &v)) != 0)
-		return err;
-	for (j = 0; j < n && j < AHEAD; j++)
-		prefetch_home(m, &v, keys[j], 1);
-	for (j = 0; j < n; j++) {
-		if (j + AHEAD < n)
-			prefetch_home(m, &v, keys[j + AHEAD], 1);
-		err = satomic_map_put(m, keys[j], values[j], NULL);
-		if (err < 0)
-			return err;
-		if (done)
-			*done = j + 1;
+	for (base = 0; base < n; base += BATCH) {
+		len = n - base < BATCH ? n - base : BATCH;
+		hash_batch(m, keys + base, len, h, 1);
+		for (j = 0; j < len; j++) {
+			err = satomic_map_put(m, keys[base + j], values[base + j], NULL);
+			if (err < 0)
+				return err;
+			if (done)
+				*done = base + j + 1;
+		}
 	}
 	return 0;
 }

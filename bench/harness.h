@@ -1,0 +1,56 @@
+/* The measuring side of the benchmark: runs, repetitions, results. */
+#ifndef SAT_HARNESS_H
+#define SAT_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct options {
+	bool quick;		/* small sizes, few repetitions */
+	int reps;		/* measured repetitions (median taken) */
+	const char *only;	/* "map", "prims" or NULL for both */
+	FILE *csv;		/* every measurement, or NULL */
+};
+
+/* One measured configuration: its repetitions' throughputs (ops/s). */
+struct result {
+	char group[32];		/* "map" or "primitives" */
+	char workload[32];
+	uint64_t size;		/* keys (map) or 0 */
+	char mode[16];		/* "1 thread", "2 threads", "2 processes" */
+	char contender[32];
+	bool peer;		/* counts as a peer for "vs best peer" */
+	int n;
+	double ops[16];
+	double bytes_per_entry;	/* 0 if not measured */
+	char note[64];
+};
+
+/* A worker's job: do `n` operations of a run, as worker `w` of `workers`. */
+typedef uint64_t (*work_fn)(void *arg, int w, int workers);
+
+/*
+ * Run `workers` workers (threads, or forked processes when `processes`),
+ * pinned one per CPU, released together; returns operations per second:
+ * total_ops over the span from the first start to the last end.
+ */
+double run_workers(work_fn fn, void *arg, int workers, bool processes,
+		   uint64_t total_ops, void (*enter)(void *), void (*leave)(void *),
+		   void *table);
+
+double result_median(const struct result *r);
+double result_spread(const struct result *r);	/* (max - min) / median */
+void result_add(struct result *r, double ops);
+void results_print(FILE *out, struct result *rs, int n);
+void results_csv(FILE *csv, const struct result *rs, int n);
+
+/* RSS (all kinds) of this process, in bytes. */
+uint64_t rss_bytes(void);
+void describe_machine(FILE *out);
+
+int bench_map(const struct options *o, struct result *rs, int max);
+int bench_prims(const struct options *o, struct result *rs, int max);
+
+#endif

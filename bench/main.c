@@ -1,0 +1,219 @@
+/*
+ * satomic-bench: libsharedatomic against the libraries users would pick
+ * instead, measured in one run on this machine.
+ *
+ *   satomic-bench [--quick] [--reps N] [--only map|prims]
+ *                 [--csv FILE] [--summary FILE]
+ *
+ * Prints the machine, a table of every measurement (median of N interleaved
+ * repetitions, their spread, the ratio to the best peer of the row), and a
+ * summary of the project's targets with what was measured against them.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bench.h"
+#include "harness.h"
+
+const struct table_impl *const bench_tables[] = {
+	&table_satomic,
+	&table_bare,
+#ifdef HAVE_CK
+	&table_ck,
+#endif
+#ifdef HAVE_URCU
+	&table_urcu,
+#endif
+#ifdef HAVE_LIBCUCKOO
+	&table_cuckoo,
+#endif
+#ifdef HAVE_TBB
+	&table_tbb,
+#endif
+	&table_mutex,
+	NULL,
+};
+
+void *bench_shared_alloc(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void bench_shared_free(void *p, size_t bytes)
+{
+	munmap(p, bytes);
+}
+
+static const struct result *find(const struct result *rs, int n, const char *workload,
+				 uint64_t size, const char *mode, const char *who)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(rs[i].workload, workload) == 0 && rs[i].size == size &&
+		    strcmp(rs[i].mode, mode) == 0 && strcmp(rs[i].contender, who) == 0)
+			return &rs[i];
+	return NULL;
+}
+
+/* Best median among the peers of a row, and its name. */
+static double best_peer_of(const struct result *rs, int n, const struct result *r,
+			   const char **name)
+{
+	double best = 0;
+	int i;
+
+	*name = "none";
+	for (i = 0; i < n; i++)
+		if (strcmp(rs[i].workload, r->workload) == 0 && rs[i].size == r->size &&
+		    strcmp(rs[i].mode, r->mode) == 0 && rs[i].peer &&
+		    result_median(&rs[i]) > best) {
+			best = result_median(&rs[i]);
+			*name = rs[i].contender;
+		}
+	return best;
+}
+
+static void target(FILE *out, const char *what, double got, double want, bool at_least)
+{
+	bool met = at_least ? got >= want : got <= want;
+
+	fprintf(out, "  %-58s %7.2f  (target %s %.2f)  %s\n", what, got,
+		at_least ? ">=" : "<=", want, met ? "met" : "MISSED");
+}
+
+static void summary(FILE *out, const struct result *rs, int n)
+{
+	static const char *const modes[] = { "1 thread", "2 threads" };
+	static const char *const workloads[] = { "get_hit", "insert" };
+	uint64_t sizes[2] = { 0, 0 };
+	const struct result *ours, *bare, *r;
+	const char *who;
+	char what[128];
+	int i, s, m, w;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(rs[i].group, "map") == 0 && rs[i].size && sizes[0] == 0)
+			sizes[0] = rs[i].size;
+		else if (strcmp(rs[i].group, "map") == 0 && rs[i].size && rs[i].size != sizes[0])
+			sizes[1] = rs[i].size;
+	fprintf(out, "\ntargets (medians; ratios of the same run)\n");
+	for (s = 0; s < 2 && sizes[s]; s++)
+		for (w = 0; w < 2; w++)
+			for (m = 0; m < 2; m++) {
+				ours = find(rs, n, workloads[w], sizes[s], modes[m], "satomic");
+				if (ours == NULL)
+					continue;
+				double best = best_peer_of(rs, n, ours, &who);
+
+				snprintf(what, sizeof(what), "map %s, %lluK keys, %s: x best peer (%s)",
+					 workloads[w], (unsigned long long)sizes[s] / 1000,
+					 modes[m], who);
+				if (best > 0)
+					target(out, what, result_median(ours) / best, 3.0, true);
+			}
+	for (s = 0; s < 2 && sizes[s]; s++)
+		for (w = 0; w < 2; w++) {
+			ours = find(rs, n, workloads[w], sizes[s], "1 thread", "satomic");
+			bare = find(rs, n, workloads[w], sizes[s], "1 thread", "bare");
+			if (ours && bare && result_median(bare) > 0) {
+				snprintf(what, sizeof(what), "map %s, %lluK keys, 1 thread: x bare table",
+					 workloads[w], (unsigned long long)sizes[s] / 1000);
+				target(out, what, result_median(ours) / result_median(bare), 0.90, true);
+			}
+		}
+	if (sizes[1]) {
+		ours = find(rs, n, "get_many", sizes[1], "1 thread", "satomic");
+		r = find(rs, n, "get_hit", sizes[1], "1 thread", "satomic");
+		if (ours && r && result_median(r) > 0) {
+			snprintf(what, sizeof(what), "get_many / get, %lluK keys, 1 thread",
+				 (unsigned long long)sizes[1] / 1000);
+			target(out, what, result_median(ours) / result_median(r), 1.2, true);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const struct result *b;
+
+		if (strcmp(rs[i].group, "primitives") || strcmp(rs[i].mode, "1 thread"))
+			continue;
+		b = find(rs, n, rs[i].workload, 0, "1 thread", "builtin");
+		if (b == NULL || result_median(&rs[i]) <= 0)
+			continue;
+		if (strcmp(rs[i].contender, "inline") == 0) {
+			snprintf(what, sizeof(what), "%s, uncontended: inline time / builtin",
+				 rs[i].workload);
+			target(out, what, result_median(b) / result_median(&rs[i]), 1.02, false);
+		} else if (strcmp(rs[i].contender, "exported") == 0) {
+			snprintf(what, sizeof(what), "%s, uncontended: exported time / builtin",
+				 rs[i].workload);
+			target(out, what, result_median(b) / result_median(&rs[i]), 1.3, false);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .reps = 5 };
+	const char *csv_path = NULL, *summary_path = NULL;
+	static struct result rs[1024];
+	int n = 0, i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0)
+			o.quick = true;
+		else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
+			o.reps = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+			o.only = argv[++i];
+		else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
+			csv_path = argv[++i];
+		else if (strcmp(argv[i], "--summary") == 0 && i + 1 < argc)
+			summary_path = argv[++i];
+		else {
+			fprintf(stderr, "usage: %s [--quick] [--reps N] [--only map|prims] "
+				"[--csv FILE] [--summary FILE]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (o.quick && o.reps == 5)
+		o.reps = 3;
+	if (o.reps < 1 || o.reps > 16) {
+		fprintf(stderr, "--reps: 1 to 16\n");
+		return 2;
+	}
+	describe_machine(stdout);
+	printf("repetitions: %d, interleaved across contenders; median reported\n\n",
+	       o.reps);
+	fflush(stdout);	/* forked workers must not inherit unflushed output */
+	if (o.only == NULL || strcmp(o.only, "prims") == 0)
+		n += bench_prims(&o, rs + n, 1024 - n);
+	if (o.only == NULL || strcmp(o.only, "map") == 0)
+		n += bench_map(&o, rs + n, 1024 - n);
+	results_print(stdout, rs, n);
+	summary(stdout, rs, n);
+	if (csv_path) {
+		FILE *f = fopen(csv_path, "w");
+
+		if (f == NULL) {
+			perror(csv_path);
+			return 1;
+		}
+		results_csv(f, rs, n);
+		fclose(f);
+	}
+	if (summary_path) {
+		FILE *f = fopen(summary_path, "w");
+
+		if (f) {
+			describe_machine(f);
+			summary(f, rs, n);
+			fclose(f);
+		}
+	}
+	return 0;
+}

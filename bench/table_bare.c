@@ -1,0 +1,87 @@
+/*
+ * The yardstick: a bare linear-probing table, 16-byte slots, the key claimed
+ * with an 8-byte CAS, the value stored after it.  Keys 0 is reserved, there
+ * are no deletes, and a reader may see a key before its value: it is what
+ * the fastest design costs without any of the map's guarantees.
+ */
+#include <stdlib.h>
+
+#include "bench.h"
+
+struct bare {
+	uint64_t mask;
+	unsigned shift;
+	size_t bytes;
+	struct { uint64_t k, v; } slot[];
+};
+
+static void *create(uint64_t capacity)
+{
+	unsigned log2 = 8;
+	struct bare *b;
+	size_t bytes;
+
+	while ((1ull << log2) < 2 * capacity)	/* load 0.5 */
+		log2++;
+	bytes = sizeof(*b) + (16ull << log2);
+	b = bench_shared_alloc(bytes);
+	if (b) {
+		b->mask = (1ull << log2) - 1;
+		b->shift = 64 - log2;
+		b->bytes = bytes;
+	}
+	return b;
+}
+
+static void destroy(void *t) { bench_shared_free(t, ((struct bare *)t)->bytes); }
+
+/* Key k is stored as k + 1 so that 0 can mean empty (k = -1 is unusable). */
+static uint64_t *find(struct bare *b, int64_t k, bool claim)
+{
+	uint64_t want = (uint64_t)k + 1, i = bench_hash(want) >> b->shift, seen;
+
+	for (;; i = (i + 1) & b->mask) {
+		seen = __atomic_load_n(&b->slot[i].k, __ATOMIC_ACQUIRE);
+		if (seen == want)
+			return &b->slot[i].v;
+		if (seen == 0) {
+			if (!claim)
+				return NULL;
+			if (__atomic_compare_exchange_n(&b->slot[i].k, &seen, want, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+			    seen == want)
+				return &b->slot[i].v;
+		}
+	}
+}
+
+static bool insert(void *t, int64_t k, int64_t v)
+{
+	uint64_t *p = find(t, k, true);
+
+	__atomic_store_n(p, (uint64_t)v, __ATOMIC_RELEASE);
+	return true;
+}
+
+static bool get(void *t, int64_t k, int64_t *v)
+{
+	uint64_t *p = find(t, k, false);
+
+	if (p)
+		*v = (int64_t)__atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return p != NULL;
+}
+
+static void put(void *t, int64_t k, int64_t v) { insert(t, k, v); }
+
+static void add(void *t, int64_t k, int64_t d)
+{
+	__atomic_fetch_add(find(t, k, true), (uint64_t)d, __ATOMIC_SEQ_CST);
+}
+
+const struct table_impl table_bare = {
+	.name = "bare", .note = "reference: no deletes, not linearizable",
+	.caps = CAP_MULTI_WRITER | CAP_PROCESSES, .reference = true,
+	.create = create, .destroy = destroy,
+	.insert = insert, .get = get, .put = put, .add = add,
+};

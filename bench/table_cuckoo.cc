@@ -1,0 +1,43 @@
+// libcuckoo's cuckoohash_map<int64_t, int64_t> (fine-grained bucket locks).
+#include <cstdint>
+#include <libcuckoo/cuckoohash_map.hh>
+
+extern "C" {
+#include "bench.h"
+}
+
+using table = libcuckoo::cuckoohash_map<int64_t, int64_t>;
+
+static void *create(uint64_t capacity) { return new table(capacity); }
+static void destroy(void *t) { delete static_cast<table *>(t); }
+
+static bool insert(void *t, int64_t k, int64_t v)
+{
+	return static_cast<table *>(t)->insert(k, v);
+}
+
+static bool get(void *t, int64_t k, int64_t *v)
+{
+	return static_cast<table *>(t)->find(k, *v);
+}
+
+static void put(void *t, int64_t k, int64_t v)
+{
+	static_cast<table *>(t)->insert_or_assign(k, v);
+}
+
+static bool remove_key(void *t, int64_t k)
+{
+	return static_cast<table *>(t)->erase(k);
+}
+
+static void add(void *t, int64_t k, int64_t d)
+{
+	static_cast<table *>(t)->upsert(k, [d](int64_t &v) { v += d; }, d);
+}
+
+extern "C" const struct table_impl table_cuckoo = {
+	"libcuckoo", "", CAP_MULTI_WRITER | CAP_REMOVE, false,
+	create, destroy, nullptr, nullptr,
+	insert, get, put, remove_key, add, nullptr,
+};

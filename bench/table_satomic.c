@@ -1,0 +1,44 @@
+/* libsharedatomic's map, anonymous (shared with forked workers). */
+#include <stdlib.h>
+
+#include "sharedatomic.h"
+#include "bench.h"
+
+static void *create(uint64_t capacity)
+{
+	struct satomic_map *m;
+
+	/* Presized, with room to grow twice: the benchmark's keys fit. */
+	return satomic_map_create_anon(capacity, capacity * 4, 0, &m) == 0 ? m : NULL;
+}
+
+static void destroy(void *t) { satomic_map_close(t); }
+
+static bool insert(void *t, int64_t k, int64_t v)
+{
+	return satomic_map_insert(t, k, v) == 0;
+}
+
+static bool get(void *t, int64_t k, int64_t *v)
+{
+	return satomic_map_get(t, k, v) == 0;
+}
+
+static void put(void *t, int64_t k, int64_t v) { satomic_map_put(t, k, v, NULL); }
+static bool remove_key(void *t, int64_t k) { return satomic_map_remove(t, k, NULL) == 0; }
+static void add(void *t, int64_t k, int64_t d) { satomic_map_fetch_add(t, k, d, NULL); }
+
+static size_t get_many(void *t, const int64_t *k, size_t n, int64_t *v)
+{
+	int64_t found = satomic_map_get_many(t, k, n, v, NULL);
+
+	return found < 0 ? 0 : (size_t)found;
+}
+
+const struct table_impl table_satomic = {
+	.name = "satomic", .note = "",
+	.caps = CAP_MULTI_WRITER | CAP_PROCESSES | CAP_REMOVE,
+	.create = create, .destroy = destroy,
+	.insert = insert, .get = get, .put = put, .remove = remove_key,
+	.add = add, .get_many = get_many,
+};
