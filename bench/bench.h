@@ -36,7 +36,7 @@ struct table_impl {
 };
 
 /* Every implementation compiled in, NULL-terminated. */
-extern const struct table_impl *const bench_tables[];
+extern const struct table_impl *const all_tables[];
 
 extern const struct table_impl table_satomic, table_bare, table_mutex;
 #ifdef HAVE_CK

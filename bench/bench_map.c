@@ -209,19 +209,39 @@ static void prefill(const struct table_impl *impl, void *table, uint64_t n)
 		impl->thread_exit(table);
 }
 
+/* Whether name is in the comma-separated list (NULL: everything is). */
+static bool listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p;
+
+	if (list == NULL)
+		return true;
+	for (p = list; (p = strstr(p, name)) != NULL; p += len)
+		if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
 int bench_map(const struct options *o, struct result *rs, int max)
 {
-	const uint64_t sizes[2] = { o->quick ? 100000 : 1000000,
-				    o->quick ? 400000 : 16000000 };
+	const uint64_t sizes[2] = {
+		o->keys[0] ? o->keys[0] : o->quick ? 100000 : 1000000,
+		o->keys[0] ? o->keys[1] : o->quick ? 400000 : 16000000,
+	};
 	const uint64_t per_worker = o->quick ? 200000 : 2000000;
+	const struct table_impl *chosen[16];
+	const struct table_impl *const *bench_tables = chosen;
 	int ntables = 0, n = 0, si, k, mi, rep, t;
 	struct result *slot[16];
 	void *tables[16];
 	uint64_t churn[16];	/* each table's churn cursor (struct job) */
 
-	while (bench_tables[ntables])
-		ntables++;
-	for (si = 0; si < 2; si++) {
+	for (t = 0; all_tables[t] && ntables < 15; t++)
+		if (listed(o->contenders, all_tables[t]->name))
+			chosen[ntables++] = all_tables[t];
+	chosen[ntables] = NULL;
+	for (si = 0; si < 2 && sizes[si]; si++) {
 		uint64_t size = sizes[si], count = per_worker * 2;
 		int64_t *ops = malloc(count * sizeof(*ops));
 		uint8_t *dice = malloc(count);

@@ -11,7 +11,8 @@ struct options {
 	bool quick;		/* small sizes, few repetitions */
 	int reps;		/* measured repetitions (median taken) */
 	const char *only;	/* "map", "prims" or NULL for both */
-	FILE *csv;		/* every measurement, or NULL */
+	uint64_t keys[2];	/* map sizes (0: the defaults) */
+	const char *contenders;	/* comma-separated names, or NULL for all */
 };
 
 /* One measured configuration: its repetitions' throughputs (ops/s). */

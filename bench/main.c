@@ -2,8 +2,8 @@
  * satomic-bench: libsharedatomic against the libraries users would pick
  * instead, measured in one run on this machine.
  *
- *   satomic-bench [--quick] [--reps N] [--only map|prims]
- *                 [--csv FILE] [--summary FILE]
+ *   satomic-bench [--quick] [--reps N] [--only map|prims] [--keys N[,N]]
+ *                 [--contenders a,b,...] [--csv FILE] [--summary FILE]
  *
  * Prints the machine, a table of every measurement (median of N interleaved
  * repetitions, their spread, the ratio to the best peer of the row), and a
@@ -17,7 +17,7 @@
 #include "bench.h"
 #include "harness.h"
 
-const struct table_impl *const bench_tables[] = {
+const struct table_impl *const all_tables[] = {
 	&table_satomic,
 	&table_bare,
 #ifdef HAVE_CK
@@ -170,13 +170,21 @@ int main(int argc, char **argv)
 			o.reps = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
 			o.only = argv[++i];
+		else if (strcmp(argv[i], "--keys") == 0 && i + 1 < argc) {
+			char *end;
+
+			o.keys[0] = strtoull(argv[++i], &end, 10);
+			o.keys[1] = *end == ',' ? strtoull(end + 1, NULL, 10) : 0;
+		} else if (strcmp(argv[i], "--contenders") == 0 && i + 1 < argc)
+			o.contenders = argv[++i];
 		else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
 			csv_path = argv[++i];
 		else if (strcmp(argv[i], "--summary") == 0 && i + 1 < argc)
 			summary_path = argv[++i];
 		else {
 			fprintf(stderr, "usage: %s [--quick] [--reps N] [--only map|prims] "
-				"[--csv FILE] [--summary FILE]\n", argv[0]);
+				"[--keys N[,N]] [--contenders a,b,...] [--csv FILE] "
+				"[--summary FILE]\n", argv[0]);
 			return 2;
 		}
 	}

@@ -245,7 +245,10 @@ static __attribute__((noinline, cold)) int get_slow(struct satomic_map *m,
 						   uint64_t h, int64_t *value)
 {
 	bool migrating = false;
-	int r = lookup(m, h, value, &migrating);
+	int r;
+
+	fast_view_refresh(m, __atomic_load_n(m->state, __ATOMIC_ACQUIRE));
+	r = lookup(m, h, value, &migrating);
 
 	if (migrating)
 		help_as_reader(m);
@@ -263,25 +266,25 @@ static inline __attribute__((always_inline)) int
 probe_fast(const struct satomic_map *m, uint64_t h, uint64_t *value)
 {
 	const struct slot *slots;
-	uint64_t w, want, kw, i, mask, left;
+	uint64_t want, kw, i, mask, left;
 
-	w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
-	if (__builtin_expect(fast_view.word != w || fast_view.serial != m->serial, 0) &&
-	    !fast_view_refresh(m, w))
+	/* The view must be this handle's (another's may be unmapped); that it
+	 * is current is checked once, at the end: state words never repeat,
+	 * so if the word then is the view's, it was the view's throughout. */
+	if (__builtin_expect(fast_view.serial != m->serial, 0) &&
+	    !fast_view_refresh(m, __atomic_load_n(m->state, __ATOMIC_ACQUIRE)))
 		return -1;
 	slots = fast_view.slots;
 	mask = fast_view.mask;
 	i = h >> fast_view.shift;
 	want = h << 2 | ST_LIVE;
-	/* The state word is re-read at the end through the cached view, so
-	 * that neither it nor the map needs a register across the loop. */
 	for (left = mask >> 2;; left--, i = (i + 1) & mask) {
 		kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
 		if (kw == want)
 			break;
 		if (kw == KW_EMPTY) {
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			return __atomic_load_n(fast_view.state, __ATOMIC_RELAXED) ==
+			return __atomic_load_n(m->state, __ATOMIC_RELAXED) ==
 			       fast_view.word ? 0 : -1;
 		}
 		if (__builtin_expect((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0, 0))
@@ -289,8 +292,7 @@ probe_fast(const struct satomic_map *m, uint64_t h, uint64_t *value)
 	}
 	*value = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(fast_view.state, __ATOMIC_RELAXED) == fast_view.word
-	       ? 1 : -1;
+	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == fast_view.word ? 1 : -1;
 }
 
 int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)

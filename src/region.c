@@ -333,15 +333,18 @@ int region_publish(struct satomic_region *r)
 	return 0;
 }
 
-/* A copy of the header, read with pread, checked against the file. */
+/* A copy of the header, read with pread, checked against the file; kind 0
+ * accepts any known kind. */
 static int read_header(int fd, enum region_kind kind, struct region_header *h,
-		       size_t *total)
+		       size_t *total, struct stat *stp)
 {
 	struct stat st;
 	ssize_t n;
 
 	if (fstat(fd, &st) != 0)
 		return -errno;
+	if (stp)
+		*stp = st;
 	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)REGION_HEADER_BYTES)
 		return -EINVAL;
 	n = pread(fd, h, sizeof(*h), 0);
@@ -355,7 +358,9 @@ static int read_header(int fd, enum region_kind kind, struct region_header *h,
 	    h->data_offset % REGION_HEADER_BYTES != 0 ||
 	    h->data_offset >= h->total_size ||
 	    h->data_size != h->total_size - h->data_offset ||
-	    h->total_size > (uint64_t)SIZE_MAX || h->kind != (uint32_t)kind)
+	    h->total_size > (uint64_t)SIZE_MAX ||
+	    (kind ? h->kind != (uint32_t)kind
+		  : h->kind != REGION_RAW && h->kind != REGION_MAP))
 		return -EINVAL;
 	*total = (size_t)h->total_size;
 	return 0;
@@ -377,7 +382,7 @@ int region_open(const struct region_place *place, unsigned int flags,
 	r->kind = kind;
 	r->fd = openat(place->dirfd, place->name,
 		       O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	err = r->fd < 0 ? -errno : read_header(r->fd, kind, &h, &r->total);
+	err = r->fd < 0 ? -errno : read_header(r->fd, kind, &h, &r->total, NULL);
 	if (err == 0) {
 		r->data_offset = (size_t)h.data_offset;
 		err = map_file(r, flags);
@@ -524,6 +529,50 @@ void *satomic_region_data(const struct satomic_region *r)
 size_t satomic_region_size(const struct satomic_region *r)
 {
 	return r ? r->total - r->data_offset : 0;
+}
+
+static int info_at(struct region_place *place, struct satomic_region_info *info)
+{
+	struct region_header h;
+	struct stat st;
+	size_t total;
+	int fd, err;
+
+	fd = openat(place->dirfd, place->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	region_place_release(place);
+	if (fd < 0)
+		return -errno;
+	err = read_header(fd, 0, &h, &total, &st);
+	close(fd);
+	if (err)
+		return err;
+	memset(info, 0, sizeof(*info));
+	info->kind = h.kind;
+	info->version = h.version;
+	info->data_size = h.data_size;
+	info->file_size = h.total_size;
+	info->allocated = (uint64_t)st.st_blocks * 512;
+	info->created = (int64_t)h.created;
+	info->mode = st.st_mode & 07777;
+	info->uid = st.st_uid;
+	info->gid = st.st_gid;
+	return 0;
+}
+
+int satomic_region_info(const char *name, struct satomic_region_info *info)
+{
+	struct region_place place;
+	int err = info ? region_place_shm(name, &place) : -EINVAL;
+
+	return err ? err : info_at(&place, info);
+}
+
+int satomic_region_info_file(const char *path, struct satomic_region_info *info)
+{
+	struct region_place place;
+	int err = info ? region_place_file(path, &place) : -EINVAL;
+
+	return err ? err : info_at(&place, info);
 }
 
 int satomic_memlock_limit(uint64_t *soft, uint64_t *hard)

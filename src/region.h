@@ -8,7 +8,10 @@
 
 #include "sharedatomic/region.h"
 
-enum region_kind { REGION_RAW = 1, REGION_MAP = 2 };
+enum region_kind {
+	REGION_RAW = SATOMIC_REGION_KIND_RAW,
+	REGION_MAP = SATOMIC_REGION_KIND_MAP,
+};
 
 /* Where a region lives: a directory and a name in it, or nowhere (anon). */
 struct region_place {

@@ -55,6 +55,31 @@ int satomic_region_close(struct satomic_region *region);
 void *satomic_region_data(const struct satomic_region *region);
 size_t satomic_region_size(const struct satomic_region *region);
 
+/* What a region's header and file say, read without mapping it. */
+#define SATOMIC_REGION_KIND_RAW 1u	/* made by satomic_region_create* */
+#define SATOMIC_REGION_KIND_MAP 2u	/* holds a map (satomic_map_create*) */
+
+struct satomic_region_info {
+	unsigned int kind;	/* SATOMIC_REGION_KIND_* */
+	unsigned int version;	/* layout version of the header */
+	uint64_t data_size;	/* bytes of data */
+	uint64_t file_size;	/* bytes of the file, header included */
+	uint64_t allocated;	/* bytes the file system holds for it */
+	int64_t created;	/* seconds since the epoch */
+	unsigned int mode;	/* permission bits */
+	unsigned int uid, gid;
+	uint64_t reserved[4];
+};
+
+/*
+ * Read and validate the header of the named region (info_file: of the file
+ * at path) without mapping it: -EINVAL for a file that is not a valid
+ * region, -ENOENT if there is none.
+ */
+int satomic_region_info(const char *name, struct satomic_region_info *info);
+int satomic_region_info_file(const char *path,
+			     struct satomic_region_info *info);
+
 /*
  * The locked-memory limit (RLIMIT_MEMLOCK, `ulimit -l`) in bytes;
  * UINT64_MAX means unlimited.  Either pointer may be NULL.
