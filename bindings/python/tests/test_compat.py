@@ -125,8 +125,9 @@ class Compat(unittest.TestCase):
             self.fn(f"{name}_store", None, ctypes.POINTER(t), ctypes.POINTER(t))(
                 ctypes.byref(x), ctypes.byref(y))
             self.assertEqual(x.value, 2.5)
-        names = open(os.path.join(os.path.dirname(__file__), "..", "..", "..",
-                                  "compat", "names.txt")).read().split()
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "..",
+                               "compat", "names.txt")) as f:
+            names = f.read().split()
         self.assertEqual(len(names), 221)
         self.assertEqual(sorted(self.called), sorted(names))
 

@@ -1,0 +1,15 @@
+#!/bin/sh
+# The Python binding's unittest suite, and the compat module's, against this
+# build (not an installed copy).
+set -u
+srcdir=$(cd "${top_srcdir:-.}" && pwd)
+top_builddir=$(cd "${top_builddir:-.}" && pwd)
+PYTHON=${PYTHON:-python3}
+case $PYTHON in ""|:) echo "SKIP: no Python >= 3.9 found by configure"; exit 77 ;; esac
+command -v "$PYTHON" >/dev/null || { echo "SKIP: $PYTHON not found"; exit 77; }
+SATOMIC_LIBRARY=$top_builddir/src/.libs/libsharedatomic.so.1
+SATOMIC_COMPAT=$top_builddir/compat/.libs/shared_atomic.so
+PYTHONPATH=$srcdir/bindings/python${PYTHONPATH:+:$PYTHONPATH}
+export SATOMIC_LIBRARY SATOMIC_COMPAT PYTHONPATH
+cd "$srcdir/bindings/python/tests"
+exec "$PYTHON" -m unittest -v test_dict test_values test_compat
