@@ -14,6 +14,7 @@
 #ifndef SAT_MAP_INTERNAL_H
 #define SAT_MAP_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -332,12 +333,29 @@ static inline uint64_t slot_displacement(const struct table *t, uint64_t i,
 	return (i - table_home(t, slot_hash(t, i, kw))) & t->mask;
 }
 
+/*
+ * Deterministic crash points, for tests/test_crashpoints.c: in the test-only
+ * build of the library (-DSATOMIC_CRASH_POINTS) each atomic step of the map
+ * is followed by one, and the Nth one reached kills the process.  Nothing
+ * in the real library.
+ */
+#ifdef SATOMIC_CRASH_POINTS
+void sat_crash_point(void);
+#define CRASH_POINT() sat_crash_point()
+#else
+#define CRASH_POINT() ((void)0)
+#endif
+
 /* The double-word CAS on a slot (I3: every write is one). */
 static inline bool slot_cas(struct slot *s, uint64_t *kw, uint64_t *vw,
 			    uint64_t new_kw, uint64_t new_vw)
 {
 #ifdef HAVE_CAS128
-	return sat_cas128(s, kw, vw, new_kw, new_vw);
+	bool done = sat_cas128(s, kw, vw, new_kw, new_vw);
+
+	if (done)
+		CRASH_POINT();
+	return done;
 #else
 	(void)s; (void)kw; (void)vw; (void)new_kw; (void)new_vw;
 	__builtin_trap();	/* unreachable: no map handle without a CAS128 */
@@ -369,11 +387,13 @@ static inline struct stripe *my_stripe(const struct table *t)
 static inline void count_used(const struct table *t)
 {
 	__atomic_fetch_add(&my_stripe(t)->used, 1, __ATOMIC_RELAXED);
+	CRASH_POINT();
 }
 
 static inline void count_dead(const struct table *t, int64_t delta)
 {
 	__atomic_fetch_add(&my_stripe(t)->dead, (uint64_t)delta, __ATOMIC_RELAXED);
+	CRASH_POINT();
 }
 
 int64_t table_live(const struct table *t);
@@ -434,6 +454,7 @@ static inline uint64_t reg_announce(const struct satomic_map *m,
 		} else {
 			__atomic_store_n(&p->announce, mstate_pin(w), __ATOMIC_SEQ_CST);
 		}
+		CRASH_POINT();
 		again = __atomic_load_n(m->state, __ATOMIC_SEQ_CST);
 		if (again == w)
 			return w;

@@ -90,9 +90,12 @@ static void complete(struct satomic_map *m, const struct view *v)
 
 	if (__atomic_compare_exchange_n(&m->hdr->state, &expect,
 					mstate_encode(&s), false,
-					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		CRASH_POINT();
 		__atomic_fetch_add(&m->hdr->migrations, 1, __ATOMIC_RELAXED);
+	}
 	mark_area_used(m, &v->tgt);
+	CRASH_POINT();
 }
 
 /* The first chunk not yet marked done, or `chunks` if all are. */
@@ -123,6 +126,7 @@ int migrate_help(struct satomic_map *m, const struct view *v)
 	uint64_t chunks = 1ull << (v->cur.log2 - cl), c, i, bit, n;
 
 	c = __atomic_fetch_add(&ctl->next_chunk, 1, __ATOMIC_RELAXED);
+	CRASH_POINT();
 	if (c >= chunks) {	/* all claimed: redo one left unfinished */
 		c = first_undone(ctl, chunks);
 		if (c == chunks) {
@@ -138,7 +142,9 @@ int migrate_help(struct satomic_map *m, const struct view *v)
 	bit = 1ull << (c % 64);
 	if (__atomic_fetch_or(&ctl->done_bits[c / 64], bit, __ATOMIC_ACQ_REL) & bit)
 		return 0;	/* someone marked it first */
+	CRASH_POINT();
 	n = __atomic_add_fetch(&ctl->done_count, 1, __ATOMIC_ACQ_REL);
+	CRASH_POINT();
 	if (n == chunks)
 		complete(m, v);
 	return 0;
@@ -239,8 +245,11 @@ static int take_area(struct satomic_map *m, struct participant *p,
 		if (!__atomic_compare_exchange_n(st, &cur, mine, false,
 						 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			continue;
-		if (dirty)
+		CRASH_POINT();
+		if (dirty) {
 			map_zero(m, area_offset(m, a), dirty);
+			CRASH_POINT();
+		}
 		if (m->region &&
 		    region_reserve(m->region, area_offset(m, a), need) != 0) {
 			/* Not enough memory for the target: -ENOSPC now, not
@@ -293,5 +302,6 @@ int migrate_start(struct satomic_map *m, struct participant *p,
 		/* Someone else changed the state first; the area is zero. */
 		__atomic_store_n(&m->hdr->area_state[area], (uint64_t)AREA_FREE,
 				 __ATOMIC_RELEASE);
+	CRASH_POINT();
 	return 0;
 }

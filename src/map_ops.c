@@ -52,6 +52,7 @@ static inline bool reserve_slot(const struct table *t)
 	struct stripe *s = my_stripe(t);
 	uint64_t n = __atomic_add_fetch(&s->used, 1, __ATOMIC_RELAXED);
 
+	CRASH_POINT();
 	if (__builtin_expect((n & t->step_mask) != 0, 1) ||
 	    table_used(t) <= table_threshold(t->log2))
 		return true;

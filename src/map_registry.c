@@ -193,6 +193,7 @@ int reg_claim(struct satomic_map *m, unsigned *index)
 			if (__atomic_compare_exchange_n(&p->owner, &owner, reg_owner,
 							false, __ATOMIC_ACQ_REL,
 							__ATOMIC_RELAXED)) {
+				CRASH_POINT();
 				__atomic_fetch_add(&p->incarnation, 1, __ATOMIC_ACQ_REL);
 				__atomic_store_n(&p->announce, 0, __ATOMIC_RELEASE);
 				*index = i;

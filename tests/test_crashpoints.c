@@ -1,0 +1,270 @@
+/*
+ * Deterministic crash points: a process is killed after each atomic step of
+ * an operation, in turn.  Linked against the test-only build of the library
+ * in which every atomic step of the map is followed by a crash point
+ * (tests/libsharedatomic-crash.la, src/crash.c).
+ *
+ * For each scenario and each N = 1, 2, ...: a fresh map is set up, a forked
+ * child arms the Nth crash point and runs the operation; if it was killed,
+ * the parent checks that the map is sound, that every key set up before is
+ * intact, that the interrupted operation happened or did not (nothing in
+ * between), and that the map finishes the interrupted work (a migration a
+ * dead process started is completed by the next user).  The loop ends when
+ * the child completes without reaching point N.
+ */
+#include "sharedatomic.h"
+#include "testutil.h"
+
+#include <signal.h>
+
+void satomic_test_crash_after(long n);
+long satomic_test_crash_points(void);
+
+#define KEY_OF(i) ((int64_t)(i) * 0x9e3779b97f4a7c15ll - 3)
+#define VALUE_OF(i) (-(int64_t)(i) - 1000)
+
+struct scenario {
+	const char *name;
+	/* Build the map the operation runs on; returns how many keys
+	 * KEY_OF(0 .. n-1) it holds with VALUE_OF values. */
+	int64_t (*setup)(struct satomic_map *m);
+	uint64_t capacity, max_capacity;
+	/* The child's operation; *acked counts what it completed. */
+	int (*op)(struct satomic_map *m, int64_t n, uint64_t *acked);
+	/* After a kill: what the operation touched is in an allowed state. */
+	void (*check_op)(struct satomic_map *m, int64_t n, uint64_t acked);
+	long min_points;	/* at least this many crash points */
+};
+
+static void assert_sound(struct satomic_map *m, const char *when)
+{
+	char report[256];
+	int err = satomic_map_check(m, report, sizeof(report));
+
+	ck_assert_msg(err == 0, "%s: %s", when, report);
+}
+
+static void assert_keys(struct satomic_map *m, int64_t n, int64_t skip)
+{
+	int64_t i, v;
+
+	for (i = 0; i < n; i++) {
+		if (i == skip)
+			continue;
+		ck_assert_msg(satomic_map_get(m, KEY_OF(i), &v) == 0 && v == VALUE_OF(i),
+			      "key %lld lost or changed", (long long)i);
+	}
+}
+
+static int64_t fill(struct satomic_map *m, int64_t n)
+{
+	int64_t i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(satomic_map_insert(m, KEY_OF(i), VALUE_OF(i)), 0);
+	return n;
+}
+
+/* Fill to the table's capacity: a few more inserts migrate (how many
+ * depends on when the striped counters are summed). */
+static int64_t fill_to_threshold(struct satomic_map *m)
+{
+	return fill(m, satomic_map_capacity(m));
+}
+
+static int64_t setup_small(struct satomic_map *m) { return fill(m, 50); }
+
+static int64_t setup_grow(struct satomic_map *m) { return fill_to_threshold(m); }
+
+/* Insert and remove garbage keys (never KEY_OF(0 .. 2^40)): each pair leaves
+ * a tombstone.  Stop once `migrations` migrations have happened and the
+ * table is one key short of its capacity, so that the next inserts migrate. */
+static void tombstones_until(struct satomic_map *m, uint64_t migrations)
+{
+	static int64_t garbage = 1ll << 40;
+	struct satomic_map_stats st;
+
+	for (;;) {
+		ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+		if (st.migrations >= migrations && st.live + st.tombstones + 2 >= st.capacity)
+			return;
+		ck_assert_int_eq(satomic_map_insert(m, KEY_OF(garbage), 0), 0);
+		ck_assert_int_eq(satomic_map_remove(m, KEY_OF(garbage), NULL), 0);
+		garbage++;
+	}
+}
+
+/* A fixed map full of tombstones: the next inserts migrate to a table of
+ * the same size, dropping them. */
+static int64_t setup_tombstones(struct satomic_map *m)
+{
+	int64_t n = fill(m, 40);
+
+	tombstones_until(m, 0);
+	return n;
+}
+
+/* Same-size migrations until all four areas have held a table: the next
+ * migration must take back and zero a retired area. */
+static int64_t setup_reuse(struct satomic_map *m)
+{
+	int64_t n = fill(m, 40);
+
+	tombstones_until(m, 4);
+	return n;
+}
+
+/* Insert keys n, n + 1, ..., acknowledging each: enough to make the map
+ * migrate whatever the counters' slack. */
+#define RUN 40
+
+static int op_insert(struct satomic_map *m, int64_t n, uint64_t *acked)
+{
+	int64_t i;
+	int err;
+
+	for (i = n; i < n + RUN; i++) {
+		err = satomic_map_insert(m, KEY_OF(i), VALUE_OF(i));
+		if (err)
+			return err;
+		__atomic_store_n(acked, (uint64_t)(i - n + 1), __ATOMIC_SEQ_CST);
+	}
+	return 0;
+}
+
+/* Acknowledged keys are there; the one in flight may be; none after it. */
+static void check_insert(struct satomic_map *m, int64_t n, uint64_t acked)
+{
+	int64_t i, v;
+	int r;
+
+	for (i = n; i < n + RUN; i++) {
+		r = satomic_map_get(m, KEY_OF(i), &v);
+		if (i < n + (int64_t)acked)
+			ck_assert_msg(r == 0 && v == VALUE_OF(i),
+				      "acknowledged insert of %lld lost", (long long)i);
+		else if (i == n + (int64_t)acked)
+			ck_assert_msg(r == -ENOENT || (r == 0 && v == VALUE_OF(i)),
+				      "half an insert: r %d, value %lld", r, (long long)v);
+		else
+			ck_assert_msg(r == -ENOENT, "key %lld inserted by nobody",
+				      (long long)i);
+	}
+}
+
+static int op_add(struct satomic_map *m, int64_t n, uint64_t *acked)
+{
+	(void)n; (void)acked;
+	return satomic_map_fetch_add(m, KEY_OF(0), 5, NULL);
+}
+
+static void check_add(struct satomic_map *m, int64_t n, uint64_t acked)
+{
+	int64_t v;
+
+	(void)n; (void)acked;
+	ck_assert_int_eq(satomic_map_get(m, KEY_OF(0), &v), 0);
+	ck_assert_msg(v == VALUE_OF(0) || v == VALUE_OF(0) + 5, "torn: %lld", (long long)v);
+}
+
+static int op_remove(struct satomic_map *m, int64_t n, uint64_t *acked)
+{
+	(void)n; (void)acked;
+	return satomic_map_remove(m, KEY_OF(1), NULL);
+}
+
+static void check_remove(struct satomic_map *m, int64_t n, uint64_t acked)
+{
+	int64_t v;
+	int r = satomic_map_get(m, KEY_OF(1), &v);
+
+	(void)n; (void)acked;
+	ck_assert(r == -ENOENT || (r == 0 && v == VALUE_OF(1)));
+}
+
+static const struct scenario scenarios[] = {
+	{ "insert", setup_small, 100, 100, op_insert, check_insert, 3 },
+	{ "fetch_add", setup_small, 100, 100, op_add, check_add, 2 },
+	{ "remove", setup_small, 100, 100, op_remove, check_remove, 2 },
+	{ "insert that grows the map", setup_grow, 100, 100000, op_insert, check_insert, 300 },
+	{ "insert that reuses an area", setup_reuse, 100, 100, op_insert, check_insert, 100 },
+	{ "insert that drops tombstones", setup_tombstones, 100, 100, op_insert,
+	  check_insert, 100 },
+};
+
+static void run_scenario(const struct scenario *s)
+{
+	uint64_t *acked = shared_pages(4096);
+	struct satomic_map_stats st;
+	long n, points = 0;
+	int status;
+
+	for (n = 1;; n++) {
+		struct satomic_map *m;
+		int64_t keys;
+		pid_t pid;
+
+		ck_assert_int_eq(satomic_map_create_anon(s->capacity, s->max_capacity, 0, &m), 0);
+		keys = s->setup(m);
+		*acked = 0;
+		satomic_test_crash_after(0);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			satomic_test_crash_after(n);
+			_exit(s->op(m, keys, acked) < 0 ? 2 : 0);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		if (WIFEXITED(status)) {	/* completed before point n */
+			ck_assert_int_eq(WEXITSTATUS(status), 0);
+			s->check_op(m, keys, *acked);
+			assert_sound(m, s->name);
+			ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+			printf("%s: completed after %ld kills, %llu migrations\n",
+			       s->name, points, (unsigned long long)st.migrations);
+			satomic_map_close(m);
+			break;
+		}
+		ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+			      "%s: child status 0x%x", s->name, status);
+		points++;
+		/* Killed after step n: all as before but for the operation. */
+		assert_sound(m, s->name);
+		assert_keys(m, keys, s->op == op_add ? 0 : s->op == op_remove ? 1 : -1);
+		s->check_op(m, keys, *acked);
+		/* The survivors finish whatever was under way, and go on. */
+		ck_assert_int_ge(satomic_map_put(m, -1, 7, NULL), 0);
+		ck_assert_int_ge(satomic_map_put(m, -2, 8, NULL), 0);
+		ck_assert_int_ge(satomic_map_fetch_add(m, -1, 1, NULL), 0);
+		assert_keys(m, keys, s->op == op_add ? 0 : s->op == op_remove ? 1 : -1);
+		s->check_op(m, keys, *acked);
+		assert_sound(m, s->name);
+		satomic_map_close(m);
+	}
+	munmap(acked, 4096);
+	printf("%s: killed at each of %ld crash points\n", s->name, points);
+	ck_assert_msg(points >= s->min_points, "%s: only %ld crash points (want >= %ld)",
+		      s->name, points, s->min_points);
+}
+
+START_TEST(test_crash_points)
+{
+	run_scenario(&scenarios[_i]);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("crash points");
+	TCase *tc = tcase_create("crash points");
+
+	if (!satomic_cas128_supported()) {
+		printf("SKIP: no 128-bit CAS on this CPU: the map is unavailable\n");
+		return 77;
+	}
+	tcase_add_loop_test(tc, test_crash_points, 0,
+			    (int)(sizeof(scenarios) / sizeof(scenarios[0])));
+	tcase_set_timeout(tc, 600);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
