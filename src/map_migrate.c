@@ -246,6 +246,12 @@ static int take_area(struct satomic_map *m, struct participant *p,
 						 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			continue;
 		CRASH_POINT();
+		/* Zeroing and reserving can take long: not if someone else has
+		 * already started this migration.  Give the area back as found. */
+		if (state_load(m) != v->word) {
+			__atomic_store_n(st, cur, __ATOMIC_RELEASE);
+			return -EAGAIN;
+		}
 		if (dirty) {
 			map_zero(m, area_offset(m, a), dirty);
 			CRASH_POINT();

@@ -11,13 +11,14 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <time.h>
 
 #include "map_internal.h"
 
-/* How often a writer that needs a migration retries while every spare area
- * is pinned (by peers busy with an operation, which ends in microseconds,
- * or by stopped ones, which may never end) before it reports -EAGAIN. */
-#define AREA_RETRIES 10000
+/* How long a writer that needs a migration waits while every spare area is
+ * pinned or being prepared by peers (busy ones are done within moments; a
+ * stopped one may never be) before it reports -EAGAIN. */
+#define AREA_WAIT_NS 2000000000ll
 
 /* ---------------------------------------------------------------------------
  * Counters.
@@ -509,6 +510,30 @@ out:
 	return oc;
 }
 
+static int64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* Wait a little for an area; false once AREA_WAIT_NS have passed. */
+static bool wait_for_area(unsigned tries, int64_t *since)
+{
+	struct timespec nap = { 0, 50000 };
+
+	if (tries == 1)
+		*since = monotonic_ns();
+	else if (monotonic_ns() - *since > AREA_WAIT_NS)
+		return false;
+	if (tries < 100)
+		sched_yield();
+	else
+		nanosleep(&nap, NULL);
+	return true;
+}
+
 /* The general path: any state, migrations included. */
 static __attribute__((noinline)) int update_slow(struct satomic_map *m,
 						 struct request *rq)
@@ -517,6 +542,7 @@ static __attribute__((noinline)) int update_slow(struct satomic_map *m,
 	const struct view *v;
 	enum outcome oc;
 	unsigned waits = 0;
+	int64_t since = 0;
 	int err;
 
 	if (n == NULL)
@@ -537,10 +563,10 @@ static __attribute__((noinline)) int update_slow(struct satomic_map *m,
 		if (oc == OUT_FULL) {
 			err = v->migrating ? migrate_finish(m, v)
 					   : migrate_start(m, n->p, v);
-			if (err == -EAGAIN && ++waits < AREA_RETRIES) {
+			if (err == -EAGAIN) {
 				reg_leave(n->p);	/* our own pin must not hold it up */
-				sched_yield();
-				continue;
+				if (wait_for_area(++waits, &since))
+					continue;
 			}
 			if (err)
 				break;
