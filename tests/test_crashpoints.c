@@ -1,6 +1,6 @@
 /*
- * Deterministic crash points: a process is killed after each atomic step of
- * an operation, in turn.  Linked against the test-only build of the library
+ * Deterministic crash points: a process is killed, or stopped, after each
+ * atomic step of an operation, in turn.  Linked against the test-only build of the library
  * in which every atomic step of the map is followed by a crash point
  * (tests/libsharedatomic-crash.la, src/crash.c).
  *
@@ -11,13 +11,18 @@
  * between), and that the map finishes the interrupted work (a migration a
  * dead process started is completed by the next user).  The loop ends when
  * the child completes without reaching point N.
+ *
+ * Stopped instead (SIGSTOP) at point N, the child must block nobody: the
+ * parent inserts keys enough to finish any migration under way and to start
+ * and finish another, and must never be told to try again; then the child
+ * goes on and completes its operation as if nothing happened.
  */
 #include "sharedatomic.h"
 #include "testutil.h"
 
 #include <signal.h>
 
-void satomic_test_crash_after(long n);
+void satomic_test_crash_after(long n, int sig);
 long satomic_test_crash_points(void);
 
 #define KEY_OF(i) ((int64_t)(i) * 0x9e3779b97f4a7c15ll - 3)
@@ -203,7 +208,48 @@ static const struct scenario scenarios[] = {
 	  check_insert, 100 },
 };
 
-static void run_scenario(const struct scenario *s)
+/* The key of the setup the operation changes, or -1. */
+static int64_t touched(const struct scenario *s)
+{
+	return s->op == op_add ? 0 : s->op == op_remove ? 1 : -1;
+}
+
+/* While the child is stopped: churn (put a key, remove the one put
+ * SURVIVORS before) until the map has completed a migration, or two if
+ * one was under way.  Keys -1000 - i, the last SURVIVORS of them stay. */
+#define SURVIVORS 8
+
+static int64_t survivors_while_stopped(struct satomic_map *m)
+{
+	struct satomic_map_stats st0, st;
+	int64_t i, v;
+
+	ck_assert_int_eq(satomic_map_stats(m, &st0), 0);
+	for (i = 0;; i++) {
+		ck_assert_msg(satomic_map_put(m, -1000 - i, i, NULL) >= 0,
+			      "put %lld while a process is stopped", (long long)i);
+		if (i >= SURVIVORS)
+			ck_assert_int_eq(satomic_map_remove(m, -1000 - i + SURVIVORS, &v), 0);
+		ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+		if (st.migrations >= st0.migrations + 1 + (uint64_t)st0.migrating &&
+		    i >= SURVIVORS)
+			return i + 1;
+		ck_assert_msg(i < 100000, "no migration completes while one is stopped");
+	}
+}
+
+static void assert_survivors(struct satomic_map *m, int64_t n)
+{
+	int64_t i, v;
+
+	for (i = 0; i < n; i++)
+		if (i < n - SURVIVORS)
+			ck_assert_int_eq(satomic_map_contains(m, -1000 - i), 0);
+		else
+			ck_assert(satomic_map_get(m, -1000 - i, &v) == 0 && v == i);
+}
+
+static void run_scenario(const struct scenario *s, int sig)
 {
 	uint64_t *acked = shared_pages(4096);
 	struct satomic_map_stats st;
@@ -223,21 +269,39 @@ static void run_scenario(const struct scenario *s)
 				satomic_map_close(m);
 		} while (keys < 0);
 		*acked = 0;
-		satomic_test_crash_after(0);
+		satomic_test_crash_after(0, SIGKILL);
 		pid = fork();
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
-			satomic_test_crash_after(n);
+			satomic_test_crash_after(n, sig);
 			_exit(s->op(m, keys, acked) < 0 ? 2 : 0);
 		}
-		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
+		if (WIFSTOPPED(status)) {
+			int64_t put = survivors_while_stopped(m);
+
+			kill(pid, SIGCONT);
+			ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+			ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+				      "%s: stopped at %ld, the child then failed: 0x%x",
+				      s->name, n, status);
+			points++;
+			s->check_op(m, keys, *acked);
+			ck_assert(s->op != op_insert || *acked == RUN);
+			assert_keys(m, keys, touched(s));
+			assert_survivors(m, put);
+			assert_sound(m, s->name);
+			satomic_map_close(m);
+			continue;
+		}
 		if (WIFEXITED(status)) {	/* completed before point n */
 			ck_assert_int_eq(WEXITSTATUS(status), 0);
 			s->check_op(m, keys, *acked);
 			assert_sound(m, s->name);
 			ck_assert_int_eq(satomic_map_stats(m, &st), 0);
-			printf("%s: completed after %ld kills, %llu migrations\n",
-			       s->name, points, (unsigned long long)st.migrations);
+			printf("%s: completed after %ld %s, %llu migrations\n", s->name,
+			       points, sig == SIGKILL ? "kills" : "stops",
+			       (unsigned long long)st.migrations);
 			satomic_map_close(m);
 			break;
 		}
@@ -246,26 +310,33 @@ static void run_scenario(const struct scenario *s)
 		points++;
 		/* Killed after step n: all as before but for the operation. */
 		assert_sound(m, s->name);
-		assert_keys(m, keys, s->op == op_add ? 0 : s->op == op_remove ? 1 : -1);
+		assert_keys(m, keys, touched(s));
 		s->check_op(m, keys, *acked);
 		/* The survivors finish whatever was under way, and go on. */
 		ck_assert_int_ge(satomic_map_put(m, -1, 7, NULL), 0);
 		ck_assert_int_ge(satomic_map_put(m, -2, 8, NULL), 0);
 		ck_assert_int_ge(satomic_map_fetch_add(m, -1, 1, NULL), 0);
-		assert_keys(m, keys, s->op == op_add ? 0 : s->op == op_remove ? 1 : -1);
+		assert_keys(m, keys, touched(s));
 		s->check_op(m, keys, *acked);
 		assert_sound(m, s->name);
 		satomic_map_close(m);
 	}
 	munmap(acked, 4096);
-	printf("%s: killed at each of %ld crash points\n", s->name, points);
+	printf("%s: %s at each of %ld crash points\n", s->name,
+	       sig == SIGKILL ? "killed" : "stopped", points);
 	ck_assert_msg(points >= s->min_points, "%s: only %ld crash points (want >= %ld)",
 		      s->name, points, s->min_points);
 }
 
 START_TEST(test_crash_points)
 {
-	run_scenario(&scenarios[_i]);
+	run_scenario(&scenarios[_i], SIGKILL);
+}
+END_TEST
+
+START_TEST(test_stop_points)
+{
+	run_scenario(&scenarios[_i], SIGSTOP);
 }
 END_TEST
 
@@ -279,6 +350,8 @@ int main(void)
 		return 77;
 	}
 	tcase_add_loop_test(tc, test_crash_points, 0,
+			    (int)(sizeof(scenarios) / sizeof(scenarios[0])));
+	tcase_add_loop_test(tc, test_stop_points, 0,
 			    (int)(sizeof(scenarios) / sizeof(scenarios[0])));
 	tcase_set_timeout(tc, 600);
 	suite_add_tcase(s, tc);
