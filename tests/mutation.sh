@@ -16,8 +16,8 @@ inline='-DSATOMIC_API_INLINE=extern __inline__ __attribute__((__gnu_inline__, __
 
 build() {	# build NAME [-Dmutation]: compile tests/test_primitives.c
 	name=$1; shift
-	$libtool --mode=link --quiet ${CC:-cc} -O2 -w -I"$srcdir/include" \
-		$CHECK_CFLAGS $PTHREAD_CFLAGS "$inline" "$@" \
+	$libtool --mode=link --quiet ${CC:-cc} ${CFLAGS:-} -O2 -w -I"$srcdir/include" \
+		$CHECK_CFLAGS $PTHREAD_CFLAGS ${LDFLAGS:-} "$inline" "$@" \
 		-o "$tmp/$name" "$srcdir/tests/test_primitives.c" \
 		"$top_builddir/src/libsharedatomic.la" $CHECK_LIBS $DL_LIBS $PTHREAD_LIBS
 }

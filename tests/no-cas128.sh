@@ -10,6 +10,10 @@ case $(uname -m) in
 x86_64) ;;
 *) echo "SKIP: the emulated CPU test is for x86-64 hosts"; exit 77 ;;
 esac
+case ${SANITIZE:-no} in
+no) ;;
+*) echo "SKIP: qemu-user cannot run a $SANITIZE build (its shadow memory)"; exit 77 ;;
+esac
 command -v qemu-x86_64 >/dev/null 2>&1 ||
 	{ echo "SKIP: qemu-x86_64 not found (install qemu-user)"; exit 77; }
 libtool="$top_builddir/libtool --mode=execute"

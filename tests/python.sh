@@ -11,5 +11,14 @@ SATOMIC_LIBRARY=$top_builddir/src/.libs/libsharedatomic.so.1
 SATOMIC_COMPAT=$top_builddir/compat/.libs/shared_atomic.so
 PYTHONPATH=$srcdir/bindings/python${PYTHONPATH:+:$PYTHONPATH}
 export SATOMIC_LIBRARY SATOMIC_COMPAT PYTHONPATH
+# A sanitized library in an interpreter that is not: its runtime must be
+# loaded first.  The interpreter's own allocations at exit are not ours.
+case ${SANITIZE:-no} in
+asan)	LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so)
+	ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}
+	export LD_PRELOAD ASAN_OPTIONS ;;
+tsan)	echo "SKIP: ThreadSanitizer's runtime crashes Python at start (even alone)"
+	exit 77 ;;
+esac
 cd "$srcdir/bindings/python/tests"
 exec "$PYTHON" -m unittest -v test_dict test_values test_compat

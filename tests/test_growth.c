@@ -13,7 +13,18 @@
 #include <sys/stat.h>
 
 #define WRITERS 4
-#define TOTAL (16ll << 20)	/* 16M keys */
+/* 16M keys; 2M under ThreadSanitizer, whose shadow of four processes'
+ * views of a 16M-key map does not fit in memory. */
+#if defined(__SANITIZE_THREAD__)
+#define TOTAL (2ll << 20)
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TOTAL (2ll << 20)
+#endif
+#endif
+#ifndef TOTAL
+#define TOTAL (16ll << 20)
+#endif
 
 static int64_t key_of(int64_t i) { return i * 0x9e3779b97f4a7c15ll + 1; }
 static int64_t value_of(int64_t i) { return ~i; }
@@ -29,7 +40,7 @@ static int grow_writer(int w, void *arg)
 	return 0;
 }
 
-START_TEST(test_grow_to_16m)
+START_TEST(test_grow_from_1000)
 {
 	enum { CHUNK = 4096 };
 	struct satomic_map_stats st;
@@ -143,7 +154,7 @@ int main(void)
 		printf("SKIP: no 128-bit CAS on this CPU: the map is unavailable\n");
 		return 77;
 	}
-	tcase_add_test(tc, test_grow_to_16m);
+	tcase_add_test(tc, test_grow_from_1000);
 	tcase_add_test(tc, test_churn_memory_is_bounded);
 	tcase_set_timeout(tc, 900);
 	suite_add_tcase(s, tc);
