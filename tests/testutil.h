@@ -42,8 +42,12 @@ static inline void run_children(int n, int (*fn)(int, void *), void *arg)
 	for (i = 0; i < n; i++) {
 		pids[i] = fork();
 		ck_assert_int_ge(pids[i], 0);
-		if (pids[i] == 0)
-			_exit(fn(i, arg));
+		if (pids[i] == 0) {
+			int rc = fn(i, arg);
+
+			free(pids);
+			_exit(rc);
+		}
 	}
 	for (i = 0; i < n; i++) {
 		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);

@@ -1,0 +1,39 @@
+#!/bin/sh
+# valgrind memcheck over the unit tests: no invalid access, no use of
+# uninitialized memory, no leak (definite or indirect), in the test
+# processes and in every process they fork.  No suppression file.
+# By default the quick suites; SATOMIC_TORTURE=long (make stress) runs all.
+set -u
+top_builddir=${top_builddir:-.}
+command -v valgrind >/dev/null 2>&1 ||
+	{ echo "SKIP: valgrind not found (Debian: valgrind)"; exit 77; }
+case ${SANITIZE:-no} in
+no) ;;
+*) echo "SKIP: a $SANITIZE build cannot run under valgrind"; exit 77 ;;
+esac
+[ -x "$top_builddir/tests/test_map" ] || { echo "SKIP: unit tests not built"; exit 77; }
+
+if [ "${SATOMIC_TORTURE:-}" = long ]; then
+	suites="test_primitives test_cas128 test_region test_map test_lincheck
+		test_map_concurrency test_crashpoints test_growth test_torture"
+else
+	suites="test_primitives:grid test_primitives:misc test_cas128 test_region
+		test_map test_lincheck"
+fi
+fail=0
+for s in $suites; do
+	prog=${s%%:*}
+	case $s in *:*) case=${s#*:} ;; *) case= ;; esac
+	log=valgrind-$prog${case:+-$case}.log
+	# Check's timeouts are for native speed.
+	if env ${case:+CK_RUN_CASE=$case} CK_TIMEOUT_MULTIPLIER=50 \
+	   "$top_builddir/libtool" --mode=execute valgrind -q --error-exitcode=99 \
+		--leak-check=full --errors-for-leak-kinds=definite,indirect \
+		"$top_builddir/tests/$prog" >"$log" 2>&1; then
+		echo "ok: $s: $(grep -E '^[0-9]+%: Checks' "$log")"
+	else
+		echo "FAIL: $s under valgrind:"; cat "$log"; fail=1
+	fi
+	rm -f "$log"
+done
+exit $fail
