@@ -48,7 +48,8 @@ static int migrate_slot(const struct view *v, uint64_t i)
 		case ST_KEYLESS:
 			if (kw != KW_EMPTY)
 				return 0;	/* MOVED_END or MOVED_MID: done */
-			vw = 0;
+			if (vw != 0)	/* EMPTY has value 0: written by no map */
+				return -EUCLEAN;
 			if (slot_cas(s, &kw, &vw, KW_MOVED_END, 0))
 				return 0;
 			continue;

@@ -118,6 +118,8 @@ int table_copy(const struct table *t, uint64_t h, uint64_t v)
 				count_used(t);
 				return 0;
 			}
+			if (kw == KW_EMPTY)	/* with a value: no map wrote it */
+				return -EUCLEAN;
 			continue;	/* someone took the slot: look again */
 		case FOUND_MOVED_END:
 			return -EUCLEAN;	/* a target is never migrating */
@@ -499,7 +501,14 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			oc = tgt ? OUT_TARGET : OUT_FULL;
 			goto out;
 		}
-		/* A CAS16 failed: (kw, vw) is what the slot holds now. */
+		/* A CAS16 failed: (kw, vw) is what the slot holds now.  An
+		 * EMPTY slot always has value 0: one that does not was
+		 * written by no map, and expecting 0 would fail forever. */
+		if (kw == KW_EMPTY && vw != 0) {
+			rq->err = -EUCLEAN;
+			oc = OUT_ERROR;
+			goto out;
+		}
 		f = classify(kw, key);
 		if (f == FOUND_NOWHERE)
 			f = probe(t, rq->h, &i, &kw, &vw);
@@ -933,7 +942,7 @@ int satomic_map_put_many(struct satomic_map *m, const int64_t *keys,
 int64_t satomic_map_count(struct satomic_map *m)
 {
 	struct view v;
-	int64_t n;
+	uint64_t n;	/* unsigned: counters that died mid-update may wrap */
 	int err;
 
 	if (m == NULL)
@@ -941,9 +950,10 @@ int64_t satomic_map_count(struct satomic_map *m)
 	do {
 		if ((err = view_init(m, state_load(m), &v)) != 0)
 			return err;
-		n = table_live(&v.cur) + (v.migrating ? table_live(&v.tgt) : 0);
+		n = (uint64_t)table_live(&v.cur) +
+		    (v.migrating ? (uint64_t)table_live(&v.tgt) : 0);
 	} while (state_load(m) != v.word);
-	return n < 0 ? 0 : n;
+	return (int64_t)n < 0 ? 0 : (int64_t)n;
 }
 
 int64_t satomic_map_capacity(struct satomic_map *m)

@@ -286,8 +286,8 @@ int satomic_map_check(struct satomic_map *m, char *report, size_t size)
 		err = check_table(m, &v.tgt, false, NULL, &tlive, &tused, report,
 				  size);
 	if (err == 0 && report && size) {
-		int64_t counted = table_live(&v.cur) +
-				  (v.migrating ? table_live(&v.tgt) : 0);
+		int64_t counted = (int64_t)((uint64_t)table_live(&v.cur) +
+			(v.migrating ? (uint64_t)table_live(&v.tgt) : 0));
 
 		snprintf(report, size, "sound: %llu live keys in %llu slots, "
 			 "generation %llu%s; live counter %lld%s",
