@@ -31,7 +31,7 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int64_t key_of(long proc, long i)
+static int64_t key_of(long long proc, long long i)
 {
 	return (int64_t)proc << 40 | (int64_t)i << 1 | 1;	/* never 0 */
 }
@@ -42,11 +42,11 @@ static int fail(const char *what, int err)
 	return 1;
 }
 
-static int worker(const char *name, long proc, long n)
+static int worker(const char *name, long long proc, long long n)
 {
 	struct satomic_map *m;
 	int err = satomic_map_open(name, 0, &m);
-	long i;
+	long long i;
 
 	if (err)
 		return fail("open", err);
@@ -65,7 +65,7 @@ static int worker(const char *name, long proc, long n)
 
 int main(int argc, char **argv)
 {
-	long n = 200000, procs = 4, p, i, bad = 0;
+	long long n = 200000, procs = 4, p, i, bad = 0;
 	struct satomic_map_stats st;
 	struct satomic_map *m;
 	char name[64], report[256];
@@ -75,15 +75,15 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "p:n:")) != -1) {
 		if (opt == 'p')
-			procs = atol(optarg);
+			procs = atoll(optarg);
 		else if (opt == 'n')
-			n = atol(optarg);
+			n = atoll(optarg);
 		else {
 			fprintf(stderr, "usage: %s [-p processes] [-n keys]\n", argv[0]);
 			return 2;
 		}
 	}
-	if (procs < 1 || procs > 1000 || n < 1 || n > (1l << 38)) {
+	if (procs < 1 || procs > 1000 || n < 1 || n > (1ll << 38)) {
 		fprintf(stderr, "shared_map: -p 1..1000, -n 1..2^38\n");
 		return 2;
 	}
@@ -92,8 +92,8 @@ int main(int argc, char **argv)
 	if (err)
 		return fail("create", err);
 
-	printf("libsharedatomic map demo: %ld processes open %s by name and "
-	       "insert %ld keys each\n", procs, name, n);
+	printf("libsharedatomic map demo: %lld processes open %s by name and "
+	       "insert %lld keys each\n", procs, name, n);
 	start = now();
 	for (p = 0; p < procs; p++) {
 		pid_t pid = fork();
@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 		bad++;
 	err = satomic_map_check(m, report, sizeof(report));
 	satomic_map_stats(m, &st);
-	printf("  %ld operations in %.3f s: %.1f M ops/s over %ld processes\n",
+	printf("  %lld operations in %.3f s: %.1f M ops/s over %lld processes\n",
 	       procs * n * 3 + procs * (n + 1) / 2, secs,
 	       (procs * n * 3 + procs * (n + 1) / 2) / secs / 1e6, procs);
 	printf("  grew from 1,000 to %llu keys of capacity in %llu migrations; "
@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 	satomic_map_close(m);
 	satomic_map_unlink(name);
 	if (bad || err) {
-		printf("WRONG: %ld mismatches\n", bad);
+		printf("WRONG: %lld mismatches\n", bad);
 		return 1;
 	}
 	printf("every key, value and counter exact\n");

@@ -7,6 +7,8 @@ srcdir=$(cd "${top_srcdir:-.}" && pwd)
 top_builddir=$(cd "${top_builddir:-.}" && pwd)
 clang=${CLANG:-}
 [ -n "$clang" ] || { echo "SKIP: no clang with libFuzzer found by configure (Debian: clang, libclang-rt-14-dev)"; exit 77; }
+[ "${CROSS_COMPILING:-no}" = no ] ||
+	{ echo "SKIP: the fuzz targets are built for the build machine (cross build)"; exit 77; }
 case ${SANITIZE:-no} in
 no) ;;
 *) echo "SKIP: the fuzz targets bring their own sanitizers (this is a $SANITIZE build)"; exit 77 ;;

@@ -1,21 +1,31 @@
 #!/bin/sh
 # C callers get the primitives inlined at no cost: compiled with -O2, a
-# caller of satomic_fetch_add_u64 is a `lock xadd` with no call, and every
-# lib_X function of tests/inline_caller.c compiles to exactly the same
-# instructions as its raw_X twin that uses the builtin directly.
+# caller of satomic_fetch_add_u64 is the target's own atomic add (`lock
+# xadd` on x86-64) with no call into the library, and every lib_X function
+# of tests/inline_caller.c compiles to exactly the same instructions as its
+# raw_X twin that uses the builtin directly.  With gcc and, on native
+# builds, clang.
 set -eu
 srcdir=${top_srcdir:-.}
 CC=${CC:-cc}
-case $($CC -dumpmachine) in
-x86_64-*) ;;
-*) echo "SKIP: the instruction check is written for x86-64"; exit 77 ;;
+case ${HOST_CPU:-$(uname -m)} in
+x86_64) add='lock[[:space:]]*xadd' ;;
+i?86) add='lock[[:space:]]*cmpxchg8b' ;;	# no 64-bit xadd on i386
+aarch64) add='ldaddal|ldaxr|__aarch64_ldadd8' ;;	# LSE, LL/SC, outline
+*) echo "SKIP: no instruction pattern for ${HOST_CPU:-$(uname -m)}"; exit 77 ;;
 esac
+compilers=$CC
+[ "${CROSS_COMPILING:-no}" != no ] || compilers="$CC
+clang"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
-for cc in "$CC" clang; do
+IFS='
+'
+for cc in $compilers; do
+	unset IFS
 	command -v "${cc%% *}" >/dev/null 2>&1 || continue
 	$cc -O2 -fno-asynchronous-unwind-tables -I"$srcdir/include" -S \
 		-o "$tmp/out.s" "$srcdir/tests/inline_caller.c"
@@ -31,8 +41,9 @@ for cc in "$CC" clang; do
 				$0 = substr($0, 1, RSTART - 1) "@" n[l] substr($0, RSTART + RLENGTH)
 			} print }'
 	}
-	if ! body lib_fetch_add | grep -q 'lock[[:space:]]*xadd'; then
-		echo "FAIL ($cc): lib_fetch_add has no lock xadd:"; body lib_fetch_add; fail=1
+	if ! body lib_fetch_add | grep -Eq "$add"; then
+		echo "FAIL ($cc): lib_fetch_add is not an atomic add ($add):"
+		body lib_fetch_add; fail=1
 	fi
 	for f in $(sed -n 's/^[a-z0-9_]* *\**lib_\([a-z_]*\)(.*/\1/p' "$srcdir/tests/inline_caller.c"); do
 		body "lib_$f" > "$tmp/lib"

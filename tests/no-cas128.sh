@@ -6,9 +6,9 @@
 # demo must still get every other total exact.
 set -eu
 top_builddir=${top_builddir:-.}
-case $(uname -m) in
+case ${HOST_CPU:-$(uname -m)} in
 x86_64) ;;
-*) echo "SKIP: the emulated CPU test is for x86-64 hosts"; exit 77 ;;
+*) echo "SKIP: the emulated CPU test is for x86-64 builds"; exit 77 ;;
 esac
 case ${SANITIZE:-no} in
 no) ;;

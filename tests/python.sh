@@ -6,6 +6,8 @@ srcdir=$(cd "${top_srcdir:-.}" && pwd)
 top_builddir=$(cd "${top_builddir:-.}" && pwd)
 PYTHON=${PYTHON:-python3}
 case $PYTHON in ""|:) echo "SKIP: no Python >= 3.9 found by configure"; exit 77 ;; esac
+[ "${CROSS_COMPILING:-no}" = no ] ||
+	{ echo "SKIP: the build machine's Python cannot load a ${HOST_CPU:-cross-built} library"; exit 77; }
 command -v "$PYTHON" >/dev/null || { echo "SKIP: $PYTHON not found"; exit 77; }
 SATOMIC_LIBRARY=$top_builddir/src/.libs/libsharedatomic.so.1
 SATOMIC_COMPAT=$top_builddir/compat/.libs/shared_atomic.so

@@ -14,6 +14,12 @@ expect() {	# expect WHAT CODE OUTPUT
 	*) echo "FAIL: $1: expected error $2, got: $3"; fail=1 ;;
 	esac
 }
+expect_map() {	# the same for a map, which needs a 128-bit CAS (-ENOTSUP)
+	case $3 in
+	*"error -95:"*) echo "SKIP (part): $1: no map on a CPU without a 128-bit CAS" ;;
+	*) expect "$@" ;;
+	esac
+}
 
 # --- -ENOSPC on a small tmpfs.
 in_small_shm() {	# run "$@" with a 1 MiB tmpfs on /dev/shm
@@ -31,7 +37,7 @@ else
 	out=$(in_small_shm $helper region-create /small 65536)
 	case $out in *ok*"left: 0"*) echo "ok: 64 KiB region fits" ;; *) echo "FAIL: small region: $out"; fail=1 ;; esac
 	out=$(in_small_shm $helper map-create /bigmap 1000000)
-	expect "1M-key map on a 1 MiB tmpfs" -28 "$out"
+	expect_map "1M-key map on a 1 MiB tmpfs" -28 "$out"
 fi
 
 # --- mlock under a low limit, without CAP_IPC_LOCK.
@@ -57,7 +63,7 @@ else
 	case $out in *"ulimit -l"*) ;; *) echo "FAIL: message does not name ulimit -l"; fail=1 ;; esac
 	[ ! -e "/dev/shm/locked-$$" ] || { echo "FAIL: a failed mlock left /dev/shm/locked-$$"; fail=1; }
 	out=$(sh -c "ulimit -l 64 && exec $nocap $helper map-create /lockedmap-$$ 1000 mlock" 2>&1)
-	expect "map with mlock under 64 KiB" -12 "$out"
+	expect_map "map with mlock under 64 KiB" -12 "$out"
 	out=$(sh -c "ulimit -l 64 && exec $nocap $helper region-create /fits-$$ 16384 mlock" 2>&1)
 	case $out in ok*) echo "ok: 16 KiB locked under a 64 KiB limit" ;; *) echo "FAIL: $out"; fail=1 ;; esac
 fi

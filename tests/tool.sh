@@ -24,21 +24,31 @@ expect() {	# expect STATUS PATTERN DESCRIPTION -- command...
 cleanup() { satomic map rm "$name" >/dev/null 2>&1; rm -f "/dev/shm$foreign"; }
 trap cleanup EXIT
 
-expect 0 "created $name" "map create" -- satomic map create "$name" 100
-expect 1 "already exists" "map create twice" -- satomic map create "$name" 100
-expect 0 "" "map put" -- satomic map put "$name" -9223372036854775808 42
-expect 0 "replaced 42" "map put again" -- satomic map put "$name" -9223372036854775808 43
-expect 0 "^43$" "map get" -- satomic map get "$name" -9223372036854775808
-expect 0 "" "map put hex" -- satomic map put "$name" 0x10 -1
-expect 0 "^16 -1$" "map dump" -- satomic map dump "$name"
-expect 0 "count: *2" "map stats" -- satomic map stats "$name"
-expect 0 "sound" "map check" -- satomic map check "$name"
-expect 0 "removed -1" "map del" -- satomic map del "$name" 16
-expect 1 "no such key" "map get missing key" -- satomic map get "$name" 16
-expect 2 "not a 64-bit integer" "map get bad key" -- satomic map get "$name" 12abc
-expect 0 "$name *map" "ls" -- satomic ls
-expect 0 "kind: *map" "region info" -- satomic region info "$name"
-expect 0 "map of 10000 keys" "bench" -- satomic bench 10000
+if satomic map create "$name" 100 2>&1 | grep -q "not supported"; then
+	# No 128-bit CAS here (i386, x86-64 without cx16): no map, said clearly.
+	expect 1 "no 128-bit compare-and-swap" "map create without CAS128" -- \
+		satomic map create "$name" 100
+	echo "SKIP (part): the map needs a 128-bit CAS, which this CPU lacks"
+	has_map=no
+else
+	satomic map rm "$name" >/dev/null
+	has_map=yes
+	expect 0 "created $name" "map create" -- satomic map create "$name" 100
+	expect 1 "already exists" "map create twice" -- satomic map create "$name" 100
+	expect 0 "" "map put" -- satomic map put "$name" -9223372036854775808 42
+	expect 0 "replaced 42" "map put again" -- satomic map put "$name" -9223372036854775808 43
+	expect 0 "^43$" "map get" -- satomic map get "$name" -9223372036854775808
+	expect 0 "" "map put hex" -- satomic map put "$name" 0x10 -1
+	expect 0 "^16 -1$" "map dump" -- satomic map dump "$name"
+	expect 0 "count: *2" "map stats" -- satomic map stats "$name"
+	expect 0 "sound" "map check" -- satomic map check "$name"
+	expect 0 "removed -1" "map del" -- satomic map del "$name" 16
+	expect 1 "no such key" "map get missing key" -- satomic map get "$name" 16
+	expect 2 "not a 64-bit integer" "map get bad key" -- satomic map get "$name" 12abc
+	expect 0 "$name *map" "ls" -- satomic ls
+	expect 0 "kind: *map" "region info" -- satomic region info "$name"
+	expect 0 "map of 10000 keys" "bench" -- satomic bench 10000
+fi
 expect 2 "usage" "no command" -- satomic
 expect 2 "usage" "unknown command" -- satomic frobnicate
 expect 1 "no segment of that name" "map get absent map" -- satomic map get /satomic-none-$$ 1
@@ -46,14 +56,17 @@ expect 1 "no segment of that name" "map get absent map" -- satomic map get /sato
 # A foreign segment: clear errors, never removed.
 head -c 8192 /dev/urandom > "/dev/shm$foreign"
 expect 1 "not a libsharedatomic region" "region info foreign" -- satomic region info "$foreign"
-expect 1 "not a libsharedatomic map" "map get foreign" -- satomic map get "$foreign" 1
+[ $has_map = no ] ||
+	expect 1 "not a libsharedatomic map" "map get foreign" -- satomic map get "$foreign" 1
 expect 1 "not a libsharedatomic" "region rm foreign" -- satomic region rm "$foreign"
 [ -e "/dev/shm$foreign" ] || { echo "FAIL: rm removed a foreign segment"; fail=1; }
 expect 0 "" "ls skips foreign files" -- satomic ls
 satomic ls | grep -q -- "$foreign" && { echo "FAIL: ls lists a foreign file"; fail=1; }
 
 # A corrupt map: the header's magic overwritten.
-printf 'XXXXXXXX' | dd of="/dev/shm$name" bs=1 seek=0 conv=notrunc 2>/dev/null
-expect 1 "not a libsharedatomic map" "map check corrupt" -- satomic map check "$name"
-rm -f "/dev/shm$name"
+if [ $has_map = yes ]; then
+	printf 'XXXXXXXX' | dd of="/dev/shm$name" bs=1 seek=0 conv=notrunc 2>/dev/null
+	expect 1 "not a libsharedatomic map" "map check corrupt" -- satomic map check "$name"
+	rm -f "/dev/shm$name"
+fi
 exit $fail

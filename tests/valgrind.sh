@@ -7,6 +7,8 @@ set -u
 top_builddir=${top_builddir:-.}
 command -v valgrind >/dev/null 2>&1 ||
 	{ echo "SKIP: valgrind not found (Debian: valgrind)"; exit 77; }
+[ "${CROSS_COMPILING:-no}" = no ] ||
+	{ echo "SKIP: valgrind runs the build machine's binaries, not ${HOST_CPU:-these}"; exit 77; }
 case ${SANITIZE:-no} in
 no) ;;
 *) echo "SKIP: a $SANITIZE build cannot run under valgrind"; exit 77 ;;
