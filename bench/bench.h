@@ -38,7 +38,8 @@ struct table_impl {
 /* Every implementation compiled in, NULL-terminated. */
 extern const struct table_impl *const all_tables[];
 
-extern const struct table_impl table_satomic, table_bare, table_mutex;
+extern const struct table_impl table_satomic, table_satomic_grow, table_bare,
+	table_mutex;
 #ifdef HAVE_CK
 extern const struct table_impl table_ck;
 #endif

@@ -193,13 +193,13 @@ void results_print(FILE *out, struct result *rs, int n)
 {
 	int i;
 
-	fprintf(out, "%-11s %-12s %9s %-11s %-10s %9s %8s %7s %8s %s\n",
+	fprintf(out, "%-11s %-12s %9s %-11s %-12s %9s %8s %7s %8s %s\n",
 		"group", "workload", "keys", "mode", "contender", "Mops/s",
 		"ns/op", "spread", "vs peer", "notes");
 	for (i = 0; i < n; i++) {
 		const struct result *r = &rs[i];
 		double med = result_median(r), best = best_peer(rs, n, r);
-		char size[16] = "-", ratio[16] = "-", extra[96];
+		char size[24] = "-", ratio[16] = "-", extra[96];
 
 		if (r->size)
 			snprintf(size, sizeof(size), "%lluK",
@@ -211,12 +211,12 @@ void results_print(FILE *out, struct result *rs, int n)
 			snprintf(extra, sizeof(extra), "%.1f B/entry%s%s",
 				 r->bytes_per_entry, r->note[0] ? "; " : "", r->note);
 		if (med > 0)
-			fprintf(out, "%-11s %-12s %9s %-11s %-10s %9.2f %8.1f %6.0f%% %8s %s\n",
+			fprintf(out, "%-11s %-12s %9s %-11s %-12s %9.2f %8.1f %6.0f%% %8s %s\n",
 				r->group, r->workload, size, r->mode, r->contender,
 				med / 1e6, 1e9 * threads_of(r->mode) / med,
 				100 * result_spread(r), ratio, extra);
 		else
-			fprintf(out, "%-11s %-12s %9s %-11s %-10s %9s %8s %7s %8s %s\n",
+			fprintf(out, "%-11s %-12s %9s %-11s %-12s %9s %8s %7s %8s %s\n",
 				r->group, r->workload, size, r->mode, r->contender,
 				"n/a", "", "", "", r->note);
 	}

@@ -53,5 +53,7 @@ void describe_machine(FILE *out);
 
 int bench_map(const struct options *o, struct result *rs, int max);
 int bench_prims(const struct options *o, struct result *rs, int max);
+/* get latency while the map migrates; printed to out and also (if set). */
+int bench_migration(const struct options *o, FILE *out, FILE *also);
 
 #endif

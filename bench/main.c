@@ -2,7 +2,7 @@
  * satomic-bench: libsharedatomic against the libraries users would pick
  * instead, measured in one run on this machine.
  *
- *   satomic-bench [--quick] [--reps N] [--only map|prims] [--keys N[,N]]
+ *   satomic-bench [--quick] [--reps N] [--only map|prims|migration] [--keys N[,N]]
  *                 [--contenders a,b,...] [--csv FILE] [--summary FILE]
  *
  * Prints the machine, a table of every measurement (median of N interleaved
@@ -19,6 +19,7 @@
 
 const struct table_impl *const all_tables[] = {
 	&table_satomic,
+	&table_satomic_grow,
 	&table_bare,
 #ifdef HAVE_CK
 	&table_ck,
@@ -127,6 +128,16 @@ static void summary(FILE *out, const struct result *rs, int n)
 				target(out, what, result_median(ours) / result_median(bare), 0.90, true);
 			}
 		}
+	for (s = 0; s < 2 && sizes[s]; s++)
+		for (m = 0; m < 2; m++) {
+			ours = find(rs, n, "insert", sizes[s], modes[m], "satomic-grow");
+			r = find(rs, n, "insert", sizes[s], modes[m], "satomic");
+			if (ours && r && result_median(r) > 0) {
+				snprintf(what, sizeof(what), "insert from 1024 slots / presized, %lluK keys, %s",
+					 (unsigned long long)sizes[s] / 1000, modes[m]);
+				target(out, what, result_median(ours) / result_median(r), 0.5, true);
+			}
+		}
 	if (sizes[1]) {
 		ours = find(rs, n, "get_many", sizes[1], "1 thread", "satomic");
 		r = find(rs, n, "get_hit", sizes[1], "1 thread", "satomic");
@@ -182,7 +193,7 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--summary") == 0 && i + 1 < argc)
 			summary_path = argv[++i];
 		else {
-			fprintf(stderr, "usage: %s [--quick] [--reps N] [--only map|prims] "
+			fprintf(stderr, "usage: %s [--quick] [--reps N] [--only map|prims|migration] "
 				"[--keys N[,N]] [--contenders a,b,...] [--csv FILE] "
 				"[--summary FILE]\n", argv[0]);
 			return 2;
@@ -214,14 +225,16 @@ int main(int argc, char **argv)
 		results_csv(f, rs, n);
 		fclose(f);
 	}
-	if (summary_path) {
-		FILE *f = fopen(summary_path, "w");
+	FILE *f = summary_path ? fopen(summary_path, "w") : NULL;
+	int rc = 0;
 
-		if (f) {
-			describe_machine(f);
-			summary(f, rs, n);
-			fclose(f);
-		}
+	if (f) {
+		describe_machine(f);
+		summary(f, rs, n);
 	}
-	return 0;
+	if (o.only == NULL || strcmp(o.only, "migration") == 0)
+		rc = bench_migration(&o, stdout, f) < 0;
+	if (f)
+		fclose(f);
+	return rc;
 }
