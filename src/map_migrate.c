@@ -23,7 +23,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "map_internal.h"
 #include "region.h"
@@ -184,11 +187,34 @@ void map_zero(struct satomic_map *m, size_t offset, size_t len)
 		sat_zero(m->base + offset, len);
 }
 
+/*
+ * Whether madvise(MADV_REMOVE) really zeroes shared memory here.  An
+ * emulator may accept the call and do nothing (Debian 12's qemu-user 7.2
+ * does, for every madvise): the map would then reuse an area still holding
+ * an old table's slots.  Tried once per process on a page of our own.
+ */
+static bool remove_works;
+static pthread_once_t remove_once = PTHREAD_ONCE_INIT;
+
+static void probe_remove(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	volatile unsigned char *p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	p[0] = 1;
+	remove_works = madvise((void *)p, (size_t)page, MADV_REMOVE) == 0 && p[0] == 0;
+	munmap((void *)p, (size_t)page);
+}
+
 /* Zero caller memory: punch it out where it is shared memory (pages come
  * back zero and cost nothing until touched), write zeros elsewhere. */
 void sat_zero(void *p, size_t len)
 {
-	if (madvise(p, len, MADV_REMOVE) != 0)
+	pthread_once(&remove_once, probe_remove);
+	if (!remove_works || madvise(p, len, MADV_REMOVE) != 0)
 		memset(p, 0, len);
 }
 

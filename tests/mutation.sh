@@ -9,6 +9,10 @@ srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 [ -x "$top_builddir/tests/test_primitives" ] ||
 	{ echo "SKIP: unit tests not built"; exit 77; }
+# It measures the suite, which a sanitizer does not change: the plain and
+# cross builds run it (and seven sanitized builds of the grid take long).
+[ "${SANITIZE:-no}" = no ] ||
+	{ echo "SKIP: mutation testing runs in the builds without sanitizers"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 libtool=$top_builddir/libtool
