@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,21 +44,35 @@ __thread struct reg_node *sat_thread_nodes
 	__attribute__((tls_model("initial-exec")));
 #define thread_nodes sat_thread_nodes
 
-/* The start time of process `pid` (field 22 of /proc/PID/stat), or 0. */
+/*
+ * The start time of process `pid` (field 22 of /proc/PID/stat), or 0.
+ * The file is opened relative to /proc, not by its full path: qemu-user
+ * answers the full path of its own process with a made-up file whose start
+ * time is that of the calling *thread*, so threads of one process would
+ * each see another owner id, and other processes a third, and a live
+ * participant would be taken for dead.
+ */
 static uint64_t start_time(long pid)
 {
-	char path[64], buf[1024], *p;
+	char name[32], buf[1024], *p;
 	unsigned long long t = 0;
-	FILE *f;
-	int field;
+	int dir, fd, field;
+	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	f = fopen(path, "re");
-	if (f == NULL)
+	dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
 		return 0;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+	snprintf(name, sizeof(name), "%ld/stat", pid);
+	fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
+	close(dir);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
 		return 0;
 	/* Fields after the command name, which may contain spaces. */
 	for (field = 2; field < 22 && p; field++)
