@@ -256,17 +256,20 @@ int bench_map(const struct options *o, struct result *rs, int max)
 					snprintf(slot[t]->note, sizeof(slot[t]->note), "%s",
 						 unsupported(bench_tables[t], INSERT, &modes[mi]));
 			}
-			for (rep = 0; rep < o->reps; rep++)
+			for (rep = WARMUP; rep < o->reps; rep++)
 				for (t = 0; t < ntables; t++) {
 					const struct table_impl *impl = bench_tables[t];
 					struct job j = { impl, NULL, INSERT, NULL, NULL, 0, 0, size };
 					uint64_t before = rss_bytes();
+					double got;
 
 					if (unsupported(impl, INSERT, &modes[mi]))
 						continue;
 					j.table = impl->create(size);
-					result_add(slot[t], measure(impl, &j, &modes[mi]));
-					if (mi == 0 && rep == 0)
+					got = measure(impl, &j, &modes[mi]);
+					if (rep >= 0)
+						result_add(slot[t], got);
+					if (mi == 0 && rep == WARMUP)
 						slot[t]->bytes_per_entry =
 							(double)(rss_bytes() - before) / (double)size;
 					impl->destroy(j.table);
@@ -291,7 +294,7 @@ int bench_map(const struct options *o, struct result *rs, int max)
 					if (why)
 						snprintf(slot[t]->note, sizeof(slot[t]->note), "%s", why);
 				}
-				for (rep = 0; rep < o->reps; rep++)
+				for (rep = WARMUP; rep < o->reps; rep++)
 					for (t = 0; t < ntables; t++) {
 						const struct table_impl *impl = bench_tables[t];
 						/* Churn removes keys that exist: at most half
@@ -303,9 +306,13 @@ int bench_map(const struct options *o, struct result *rs, int max)
 						struct job j = { impl, tables[t], (enum kind)k, ops,
 								 dice, n_ops, churn[t], size };
 
+						double got;
+
 						if (unsupported(impl, (enum kind)k, &modes[mi]))
 							continue;
-						result_add(slot[t], measure(impl, &j, &modes[mi]));
+						got = measure(impl, &j, &modes[mi]);
+						if (rep >= 0)
+							result_add(slot[t], got);
 						if (k == CHURN)
 							churn[t] += n_ops / 2 * (uint64_t)modes[mi].workers;
 					}

@@ -129,14 +129,17 @@ int bench_prims(const struct options *o, struct result *rs, int max)
 			/* The yardstick of each row is the builtin. */
 			slot[l]->peer = strcmp(loops[l].variant, "builtin") == 0;
 		}
-		for (rep = 0; rep < o->reps; rep++)
+		for (rep = WARMUP; rep < o->reps; rep++)
 			for (l = 0; l < (int)NLOOPS; l++) {
 				struct prim_job j = { c, n, modes[m].contended };
+				double ops;
 
 				c->value = 0;
-				result_add(slot[l], run_workers(loops[l].fn, &j,
-					modes[m].workers, modes[m].processes,
-					n * (uint64_t)modes[m].workers, NULL, NULL, NULL));
+				ops = run_workers(loops[l].fn, &j, modes[m].workers,
+						  modes[m].processes,
+						  n * (uint64_t)modes[m].workers, NULL, NULL, NULL);
+				if (rep >= 0)
+					result_add(slot[l], ops);
 			}
 		fprintf(stderr, " %s", modes[m].name);
 	}

@@ -15,6 +15,10 @@ struct options {
 	const char *contenders;	/* comma-separated names, or NULL for all */
 };
 
+/* Repetitions start at WARMUP: the first run of each row is not counted
+ * (caches, page tables, CPU frequency settle). */
+#define WARMUP (-1)
+
 /* One measured configuration: its repetitions' throughputs (ops/s). */
 struct result {
 	char group[32];		/* "map" or "primitives" */
