@@ -180,6 +180,9 @@ int satomic_map_stats(struct satomic_map *m, struct satomic_map_stats *st)
  */
 
 static int problem(char *report, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int problem(char *report, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -223,6 +226,11 @@ static int check_table(const struct satomic_map *m, const struct table *t,
 		if (kw_state(kw) == ST_FROZEN && !source)
 			return problem(report, size, "%s table, slot %llu: frozen "
 				"slot outside a migration", name, (unsigned long long)i);
+		if (kw_state(kw) == ST_TOMB && vw != VW_TOMB &&
+		    (vw != VW_TOMB_MOVED || !source))
+			return problem(report, size, "%s table, slot %llu: "
+				"tombstone with value word %#llx", name,
+				(unsigned long long)i, (unsigned long long)vw);
 		if (kw_state(kw) == ST_LIVE)
 			(*live)++;
 		home = table_home(t, slot_hash(t, i, kw));

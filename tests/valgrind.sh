@@ -7,11 +7,10 @@ set -u
 top_builddir=${top_builddir:-.}
 command -v valgrind >/dev/null 2>&1 ||
 	{ echo "SKIP: valgrind not found (Debian: valgrind)"; exit 77; }
-# valgrind on x86-64 also runs i386 binaries; other cross builds it cannot.
-case ${CROSS_COMPILING:-no}/${HOST_CPU:-} in
-no/* | */i?86) ;;
-*) echo "SKIP: valgrind runs the build machine's binaries, not ${HOST_CPU:-these}"; exit 77 ;;
-esac
+# Cross builds: valgrind runs the build machine's binaries (for i386 ones
+# it would need libc6-dbg:i386, a foreign package CI does not install).
+[ "${CROSS_COMPILING:-no}" = no ] ||
+	{ echo "SKIP: valgrind runs the build machine's binaries, not ${HOST_CPU:-these}"; exit 77; }
 case ${SANITIZE:-no} in
 no) ;;
 *) echo "SKIP: a $SANITIZE build cannot run under valgrind"; exit 77 ;;
