@@ -198,6 +198,7 @@ static void check_remove(struct satomic_map *m, int64_t n, uint64_t acked)
 	ck_assert(r == -ENOENT || (r == 0 && v == VALUE_OF(1)));
 }
 
+#define GROWS 3	/* scenarios[GROWS]: an insert that grows the map */
 static const struct scenario scenarios[] = {
 	{ "insert", setup_small, 100, 100, op_insert, check_insert, 3 },
 	{ "fetch_add", setup_small, 100, 100, op_add, check_add, 2 },
@@ -249,6 +250,31 @@ static void assert_survivors(struct satomic_map *m, int64_t n)
 			ck_assert(satomic_map_get(m, -1000 - i, &v) == 0 && v == i);
 }
 
+/* A fresh map set up for s, and a child running s's operation that gets
+ * `sig` after its n-th atomic step. */
+static pid_t start_at_point(const struct scenario *s, long n, int sig,
+			    uint64_t *acked, struct satomic_map **m, int64_t *keys)
+{
+	pid_t pid;
+
+	do {
+		ck_assert_int_eq(satomic_map_create_anon(s->capacity, s->max_capacity,
+							 0, m), 0);
+		*keys = s->setup(*m);
+		if (*keys < 0)
+			satomic_map_close(*m);
+	} while (*keys < 0);
+	*acked = 0;
+	satomic_test_crash_after(0, SIGKILL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		satomic_test_crash_after(n, sig);
+		_exit(s->op(*m, *keys, acked) < 0 ? 2 : 0);
+	}
+	return pid;
+}
+
 static void run_scenario(const struct scenario *s, int sig)
 {
 	uint64_t *acked = shared_pages(4096);
@@ -261,21 +287,7 @@ static void run_scenario(const struct scenario *s, int sig)
 		int64_t keys;
 		pid_t pid;
 
-		do {
-			ck_assert_int_eq(satomic_map_create_anon(s->capacity, s->max_capacity,
-								 0, &m), 0);
-			keys = s->setup(m);
-			if (keys < 0)
-				satomic_map_close(m);
-		} while (keys < 0);
-		*acked = 0;
-		satomic_test_crash_after(0, SIGKILL);
-		pid = fork();
-		ck_assert_int_ge(pid, 0);
-		if (pid == 0) {
-			satomic_test_crash_after(n, sig);
-			_exit(s->op(m, keys, acked) < 0 ? 2 : 0);
-		}
+		pid = start_at_point(s, n, sig, acked, &m, &keys);
 		ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
 		if (WIFSTOPPED(status)) {
 			int64_t put = survivors_while_stopped(m);
@@ -380,20 +392,7 @@ START_TEST(test_no_resurrection_by_a_late_copy)
 		pid_t pid;
 		int status;
 
-		do {
-			ck_assert_int_eq(satomic_map_create_anon(100, 100000, 0, &m), 0);
-			keys = setup_grow(m);
-			if (keys < 0)
-				satomic_map_close(m);
-		} while (keys < 0);
-		*acked = 0;
-		satomic_test_crash_after(0, SIGKILL);
-		pid = fork();
-		ck_assert_int_ge(pid, 0);
-		if (pid == 0) {
-			satomic_test_crash_after(n, SIGSTOP);
-			_exit(op_insert(m, keys, acked) < 0 ? 2 : 0);
-		}
+		pid = start_at_point(&scenarios[GROWS], n, SIGSTOP, acked, &m, &keys);
 		ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
 		if (WIFEXITED(status)) {	/* completed before point n */
 			ck_assert_int_eq(WEXITSTATUS(status), 0);
