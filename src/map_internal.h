@@ -102,18 +102,7 @@ struct participant {
 enum { ST_KEYLESS = 0, ST_LIVE = 1, ST_TOMB = 2, ST_FROZEN = 3 };
 #define KW_EMPTY 0ull
 #define KW_MOVED_END 4ull	/* frozen EMPTY: the chain ends, see the target */
-#define KW_MOVED_MID 8ull	/* keyless, the chain goes on: no longer
-				 * written (see VW_TOMB_MOVED), still read */
-/*
- * A TOMB's value word: VW_TOMB when removed, VW_TOMB_MOVED once a migration
- * has frozen it (the key is absent here, the target decides).  A frozen
- * tombstone keeps its key: a helper that froze the key in an older table,
- * paused before copying it here, and woke after this table removed the key
- * and began to migrate, must find the key's slot and stop, not reinsert the
- * old value at the chain's end.
- */
-#define VW_TOMB 0ull
-#define VW_TOMB_MOVED 1ull
+#define KW_MOVED_MID 8ull	/* frozen TOMB: the chain goes on */
 
 static inline unsigned kw_state(uint64_t kw) { return (unsigned)(kw & 3); }
 /* The key bits of a keyed word, or of H: H << 2. */

@@ -56,9 +56,8 @@ static int migrate_slot(const struct view *v, uint64_t i)
 			if (slot_cas(s, &kw, &vw, KW_MOVED_END, 0))
 				return 0;
 			continue;
-		case ST_TOMB:	/* not copied (reclaimed), but keeps its key */
-			if (vw == VW_TOMB_MOVED ||
-			    slot_cas(s, &kw, &vw, kw, VW_TOMB_MOVED))
+		case ST_TOMB:	/* the tombstone is not copied: reclaimed */
+			if (slot_cas(s, &kw, &vw, KW_MOVED_MID, 0))
 				return 0;
 			continue;
 		case ST_LIVE:	/* I3: vw can no longer change once frozen */

@@ -67,20 +67,10 @@ static inline bool reserve_slot(const struct table *t)
 
 enum found {
 	FOUND_LIVE, FOUND_TOMB, FOUND_FROZEN,	/* the key's slot (I1) */
-	FOUND_GONE,		/* the key's frozen TOMB: absent, see the target */
 	FOUND_EMPTY,		/* the chain's end: the key is not here */
 	FOUND_MOVED_END,	/* the chain's end, frozen: see the target */
 	FOUND_NOWHERE,		/* reach exhausted: not here, no room here */
 };
-
-/* What the key's own slot holds: its state, and for a TOMB whether a
- * migration has frozen it. */
-static inline enum found found_keyed(uint64_t kw, uint64_t vw)
-{
-	if (kw_state(kw) == ST_TOMB)
-		return vw == VW_TOMB_MOVED ? FOUND_GONE : FOUND_TOMB;
-	return kw_state(kw) == ST_LIVE ? FOUND_LIVE : FOUND_FROZEN;
-}
 
 /*
  * Probe t for the key hashed h.  On return *i is the slot found and
@@ -99,7 +89,8 @@ probe(const struct table *t, uint64_t h, uint64_t *i, uint64_t *kw,
 			*i = idx;
 			*kw = w;
 			*vw = __atomic_load_n(&t->slots[idx].vw, __ATOMIC_ACQUIRE);
-			return found_keyed(w, *vw);
+			return kw_state(w) == ST_LIVE ? FOUND_LIVE :
+			       kw_state(w) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
 		}
 		if (w == KW_EMPTY || w == KW_MOVED_END) {
 			*i = idx;
@@ -120,7 +111,6 @@ int table_copy(const struct table *t, uint64_t h, uint64_t v)
 	for (;;) {
 		switch (probe(t, h, &i, &kw, &vw)) {
 		case FOUND_LIVE: case FOUND_TOMB: case FOUND_FROZEN:
-		case FOUND_GONE:
 			return 0;	/* copied before, maybe changed since */
 		case FOUND_EMPTY:
 			vw = 0;
@@ -193,7 +183,7 @@ static int lookup(struct satomic_map *m, uint64_t h, int64_t *value,
 		case FOUND_FROZEN:
 			present = resolve_in_target(&v, h, true, vw, &vw);
 			break;
-		case FOUND_MOVED_END: case FOUND_GONE:
+		case FOUND_MOVED_END:
 			present = resolve_in_target(&v, h, false, 0, &vw);
 			break;
 		default:	/* TOMB, EMPTY, reach exhausted */
@@ -395,10 +385,11 @@ static inline enum action decide(const struct request *rq, bool present,
 }
 
 /* What a slot holds, for the key whose key bits are `key`. */
-static inline enum found classify(uint64_t kw, uint64_t vw, uint64_t key)
+static inline enum found classify(uint64_t kw, uint64_t key)
 {
 	if (kw_key(kw) == key && kw_state(kw) != ST_KEYLESS)
-		return found_keyed(kw, vw);
+		return kw_state(kw) == ST_LIVE ? FOUND_LIVE :
+		       kw_state(kw) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
 	if (kw == KW_EMPTY)
 		return FOUND_EMPTY;
 	if (kw == KW_MOVED_END)
@@ -446,7 +437,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 				oc = OUT_DONE;	/* linearized here */
 				goto out;
 			}
-			if (act == DELETE && slot_cas(s, &kw, &vw, key | ST_TOMB, VW_TOMB)) {
+			if (act == DELETE && slot_cas(s, &kw, &vw, key | ST_TOMB, vw)) {
 				count_dead(t, 1);
 				oc = OUT_DONE;	/* linearized here */
 				goto out;
@@ -475,7 +466,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			rq->err = table_copy(tgt, rq->h, vw);
 			oc = rq->err ? OUT_ERROR : OUT_TARGET;
 			goto out;
-		case FOUND_MOVED_END: case FOUND_GONE:
+		case FOUND_MOVED_END:
 			oc = tgt ? OUT_TARGET : OUT_STALE;
 			goto out;
 		case FOUND_EMPTY:
@@ -518,7 +509,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			oc = OUT_ERROR;
 			goto out;
 		}
-		f = classify(kw, vw, key);
+		f = classify(kw, key);
 		if (f == FOUND_NOWHERE)
 			f = probe(t, rq->h, &i, &kw, &vw);
 	}
@@ -652,7 +643,7 @@ live:
 		else if (act == WRITE)
 			done = slot_cas(&t->slots[i], &kw, &vw, want, next);
 		else if ((done = slot_cas(&t->slots[i], &kw, &vw,
-					  want + ST_TOMB - ST_LIVE, VW_TOMB)))
+					  want + ST_TOMB - ST_LIVE, vw)))
 			count_dead(t, 1);
 	} while (!done && kw == want);	/* only the value moved: again */
 	goto out;

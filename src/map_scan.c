@@ -226,11 +226,6 @@ static int check_table(const struct satomic_map *m, const struct table *t,
 		if (kw_state(kw) == ST_FROZEN && !source)
 			return problem(report, size, "%s table, slot %llu: frozen "
 				"slot outside a migration", name, (unsigned long long)i);
-		if (kw_state(kw) == ST_TOMB && vw != VW_TOMB &&
-		    (vw != VW_TOMB_MOVED || !source))
-			return problem(report, size, "%s table, slot %llu: "
-				"tombstone with value word %#llx", name,
-				(unsigned long long)i, (unsigned long long)vw);
 		if (kw_state(kw) == ST_LIVE)
 			(*live)++;
 		home = table_home(t, slot_hash(t, i, kw));

@@ -362,8 +362,7 @@ END_TEST
  *
  * What this cannot reach: the late copy landing while the table it copies
  * into is in the middle of its own migration (these tables migrate in one
- * chunk).  Frozen tombstones keep their keys for that case; the argument
- * is in doc/map-design.md, section 4.
+ * chunk).  That case is an open question: doc/map-design.md, section 4.
  */
 static void migrations_while_stopped(struct satomic_map *m, uint64_t more)
 {
