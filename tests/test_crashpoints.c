@@ -429,10 +429,7 @@ int main(void)
 	Suite *s = suite_create("crash points");
 	TCase *tc = tcase_create("crash points");
 
-	if (!satomic_cas128_supported()) {
-		printf("SKIP: no 128-bit CAS on this CPU: the map is unavailable\n");
-		return 77;
-	}
+	skip_unless_map_available();
 	tcase_add_loop_test(tc, test_crash_points, 0,
 			    (int)(sizeof(scenarios) / sizeof(scenarios[0])));
 	tcase_add_loop_test(tc, test_stop_points, 0,

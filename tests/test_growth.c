@@ -150,10 +150,7 @@ int main(void)
 	Suite *s = suite_create("growth");
 	TCase *tc = tcase_create("growth");
 
-	if (!satomic_cas128_supported()) {
-		printf("SKIP: no 128-bit CAS on this CPU: the map is unavailable\n");
-		return 77;
-	}
+	skip_unless_map_available();
 	tcase_add_test(tc, test_grow_from_1000);
 	tcase_add_test(tc, test_churn_memory_is_bounded);
 	tcase_set_timeout(tc, 900);

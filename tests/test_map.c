@@ -521,15 +521,7 @@ int main(void)
 	Suite *s = suite_create("map");
 	TCase *tc = tcase_create("map");
 
-	if (!satomic_cas128_supported()) {
-		struct satomic_map *m;
-
-		if (satomic_map_create_anon(10, 0, 0, &m) != -ENOTSUP)
-			return EXIT_FAILURE;
-		printf("SKIP: no 128-bit CAS on this CPU: the map reports "
-		       "-ENOTSUP, as checked\n");
-		return 77;
-	}
+	skip_unless_map_available();
 	tcase_add_test(tc, test_extreme_keys_and_values);
 	tcase_add_test(tc, test_operations);
 	tcase_add_test(tc, test_full_table);

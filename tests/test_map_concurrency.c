@@ -349,10 +349,7 @@ int main(void)
 	Suite *s = suite_create("map-concurrency");
 	TCase *tc = tcase_create("concurrency");
 
-	if (!satomic_cas128_supported()) {
-		printf("SKIP: no 128-bit CAS on this CPU: the map is unavailable\n");
-		return 77;
-	}
+	skip_unless_map_available();
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_processes);
 	tcase_add_test(tc, test_separate_programs);

@@ -777,10 +777,7 @@ int main(void)
 	Suite *s = suite_create("torture");
 	TCase *tc = tcase_create("torture");
 
-	if (!satomic_cas128_supported()) {
-		printf("SKIP: no 128-bit CAS on this CPU: the map is unavailable\n");
-		return 77;
-	}
+	skip_unless_map_available();
 	tcase_set_timeout(tc, tier() == &longer ? 7200 : 600);
 	tcase_add_test(tc, test_linearizable_under_kills);
 	tcase_add_test(tc, test_progress_while_one_is_stopped);

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sharedatomic.h"
+
 /* The exported symbol `name`, looked up by name: never the inline copy. */
 static inline void *exported(const char *name)
 {
@@ -55,6 +57,27 @@ static inline void run_children(int n, int (*fn)(int, void *), void *arg)
 			      "child %d failed (status 0x%x)", i, status);
 	}
 	free(pids);
+}
+
+/*
+ * The map needs a 128-bit CAS.  Without one (i386, x86-64 without cx16),
+ * exit 77 (SKIP) once the map has said so itself with -ENOTSUP; any other
+ * answer fails the test.
+ */
+static inline void skip_unless_map_available(void)
+{
+	struct satomic_map *m;
+	int err;
+
+	if (satomic_cas128_supported())
+		return;
+	err = satomic_map_create_anon(10, 0, 0, &m);
+	if (err != -ENOTSUP) {
+		printf("FAIL: no 128-bit CAS, yet creating a map gave %d, not -ENOTSUP\n", err);
+		exit(EXIT_FAILURE);
+	}
+	printf("SKIP: no 128-bit CAS on this CPU: the map reports -ENOTSUP, as checked\n");
+	exit(77);
 }
 
 /* Run a suite; the exit status is the number of failures (0 = pass). */
