@@ -488,8 +488,9 @@ static inline void reg_leave(struct participant *p)
  * Migration (src/map_migrate.c) and table-level helpers (src/map_ops.c).
  */
 
-/* Insert (H, v) into t unless the key is already there in any state. */
-int table_copy(const struct table *t, uint64_t h, uint64_t v);
+/* Copy (H, value), frozen in v's source, into v's target (src/map_ops.c). */
+int table_copy(const struct view *v, const uint64_t *state, uint64_t h,
+	       uint64_t value);
 int migrate_help(struct satomic_map *m, const struct view *v);
 int migrate_finish(struct satomic_map *m, const struct view *v);
 int migrate_start(struct satomic_map *m, struct participant *p,

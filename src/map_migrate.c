@@ -14,6 +14,8 @@
  *     by a dead participant, and is zeroed again by whoever takes it over;
  *   - after freezing a LIVE slot, before copying it: the copy is redone by
  *     the next helper of that chunk, or by the first writer of that key;
+ *     stopped there, the helper's own copy comes late and does nothing
+ *     (table_copy);
  *   - after copying, before marking the chunk: the chunk is done again;
  *   - after the last mark, before the state CAS: anyone who finds every
  *     chunk marked makes it;
@@ -40,7 +42,8 @@ static unsigned chunk_log2(unsigned log2)
 }
 
 /* Freeze slot i of the source and copy what it holds to the target. */
-static int migrate_slot(const struct view *v, uint64_t i)
+static int migrate_slot(const struct satomic_map *m, const struct view *v,
+			uint64_t i)
 {
 	struct slot *s = &v->cur.slots[i];
 	uint64_t kw, vw;
@@ -67,7 +70,7 @@ static int migrate_slot(const struct view *v, uint64_t i)
 			kw = kw_key(kw) | ST_FROZEN;
 			/* fall through */
 		default:	/* FROZEN: copy, again if need be (idempotent) */
-			return table_copy(&v->tgt, slot_hash(&v->cur, i, kw), vw);
+			return table_copy(v, m->state, slot_hash(&v->cur, i, kw), vw);
 		}
 	}
 }
@@ -139,7 +142,7 @@ int migrate_help(struct satomic_map *m, const struct view *v)
 		}
 	}
 	for (i = c << cl; i < (c + 1) << cl; i++) {
-		int err = migrate_slot(v, i);
+		int err = migrate_slot(m, v, i);
 		if (err)
 			return err;	/* the chunk stays unmarked */
 	}

@@ -104,17 +104,43 @@ probe(const struct table *t, uint64_t h, uint64_t *i, uint64_t *kw,
 	return FOUND_NOWHERE;
 }
 
-int table_copy(const struct table *t, uint64_t h, uint64_t v)
+/*
+ * Copy (H, value), frozen in v's source table, into its target unless the
+ * key is there already, in any state (I2: the first copy wins, and from
+ * then on the target decides).
+ *
+ * Only while the migration of v runs.  A copier stopped between freezing a
+ * key and copying it may wake when that migration is over: someone else
+ * copied the key, it may since have been removed in the target, and the
+ * target may be migrating in turn, its tombstones frozen keyless
+ * (MOVED_MID) and so invisible to the probe; inserting at the chain's end
+ * would bring the removed key back.  Hence the state word is read between
+ * the probe and the CAS.  If it still names v's migration, the target was
+ * no source while the probe read it (a slot turns MOVED_MID only after the
+ * word moved on, and the probe's acquire loads would have made that move
+ * visible), so every slot the probe passed held another key, and the key
+ * can only ever land at the chain's end found: a CAS that succeeds there
+ * finds the key never copied, so the migration cannot have completed.  If
+ * the word moved on, the migration completed, which needs every frozen key
+ * copied: nothing to do.
+ */
+int table_copy(const struct view *v, const uint64_t *state, uint64_t h,
+	       uint64_t value)
 {
+	const struct table *t = &v->tgt;
 	uint64_t i, kw, vw;
 
 	for (;;) {
-		switch (probe(t, h, &i, &kw, &vw)) {
-		case FOUND_LIVE: case FOUND_TOMB: case FOUND_FROZEN:
+		enum found f = probe(t, h, &i, &kw, &vw);
+
+		if (f == FOUND_LIVE || f == FOUND_TOMB || f == FOUND_FROZEN)
 			return 0;	/* copied before, maybe changed since */
+		if (__atomic_load_n(state, __ATOMIC_ACQUIRE) != v->word)
+			return 0;	/* the migration is over: copied */
+		switch (f) {
 		case FOUND_EMPTY:
 			vw = 0;
-			if (slot_cas(&t->slots[i], &kw, &vw, h << 2 | ST_LIVE, v)) {
+			if (slot_cas(&t->slots[i], &kw, &vw, h << 2 | ST_LIVE, value)) {
 				count_used(t);
 				return 0;
 			}
@@ -123,8 +149,8 @@ int table_copy(const struct table *t, uint64_t h, uint64_t v)
 			continue;	/* someone took the slot: look again */
 		case FOUND_MOVED_END:
 			return -EUCLEAN;	/* a target is never migrating */
-		case FOUND_NOWHERE:
-			return -ENOSPC;
+		default:
+			return -ENOSPC;	/* FOUND_NOWHERE */
 		}
 	}
 }
@@ -339,6 +365,8 @@ struct request {
 	enum op op;
 	uint64_t h;		/* the key's hash */
 	uint64_t arg, arg2;
+	const struct view *view;	/* the view the request works in */
+	const uint64_t *state;	/* the map's state word */
 	bool present;		/* out: the key was present before */
 	uint64_t old;		/* out: its value then */
 	int err;		/* out, with OUT_ERROR */
@@ -463,7 +491,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 				goto out;
 			}
 			/* I2: copy first; from then on the target decides. */
-			rq->err = table_copy(tgt, rq->h, vw);
+			rq->err = table_copy(rq->view, rq->state, rq->h, vw);
 			oc = rq->err ? OUT_ERROR : OUT_TARGET;
 			goto out;
 		case FOUND_MOVED_END:
@@ -562,6 +590,8 @@ static __attribute__((noinline)) int update_slow(struct satomic_map *m,
 			break;
 		if (v->migrating)
 			(void)migrate_help(m, v);	/* everyone helps */
+		rq->view = v;
+		rq->state = m->state;
 		oc = apply(&v->cur, v->migrating ? &v->tgt : NULL, rq);
 		if (oc == OUT_TARGET)
 			oc = apply(&v->tgt, NULL, rq);
