@@ -3,7 +3,7 @@
  * instead, measured in one run on this machine.
  *
  *   satomic-bench [--quick] [--reps N] [--only map|prims|migration] [--keys N[,N]]
- *                 [--contenders a,b,...] [--csv FILE] [--summary FILE]
+ *                 [--contenders a,b,...] [--hugepages] [--csv FILE] [--summary FILE]
  *
  * Prints the machine, a table of every measurement (median of N interleaved
  * repetitions, their spread, the ratio to the best peer of the row), and a
@@ -37,12 +37,18 @@ const struct table_impl *const all_tables[] = {
 	NULL,
 };
 
+bool bench_hugepages;
+
 void *bench_shared_alloc(size_t bytes)
 {
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	if (bench_hugepages)
+		(void)madvise(p, bytes, MADV_HUGEPAGE);	/* as the map's flag does */
+	return p;
 }
 
 void bench_shared_free(void *p, size_t bytes)
@@ -188,13 +194,15 @@ int main(int argc, char **argv)
 			o.keys[1] = *end == ',' ? strtoull(end + 1, NULL, 10) : 0;
 		} else if (strcmp(argv[i], "--contenders") == 0 && i + 1 < argc)
 			o.contenders = argv[++i];
+		else if (strcmp(argv[i], "--hugepages") == 0)
+			bench_hugepages = true;
 		else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
 			csv_path = argv[++i];
 		else if (strcmp(argv[i], "--summary") == 0 && i + 1 < argc)
 			summary_path = argv[++i];
 		else {
 			fprintf(stderr, "usage: %s [--quick] [--reps N] [--only map|prims|migration] "
-				"[--keys N[,N]] [--contenders a,b,...] [--csv FILE] "
+				"[--keys N[,N]] [--contenders a,b,...] [--hugepages] [--csv FILE] "
 				"[--summary FILE]\n", argv[0]);
 			return 2;
 		}

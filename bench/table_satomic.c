@@ -4,12 +4,18 @@
 #include "sharedatomic.h"
 #include "bench.h"
 
+static unsigned map_flags(void)
+{
+	return bench_hugepages ? SATOMIC_MAP_HUGEPAGES : 0;
+}
+
 static void *create(uint64_t capacity)
 {
 	struct satomic_map *m;
 
 	/* Presized, with room to grow twice: the benchmark's keys fit. */
-	return satomic_map_create_anon(capacity, capacity * 4, 0, &m) == 0 ? m : NULL;
+	return satomic_map_create_anon(capacity, capacity * 4, map_flags(), &m) == 0
+		? m : NULL;
 }
 
 /* Not presized: starts small and grows online (issue: >= 0.5x presized). */
@@ -18,7 +24,8 @@ static void *create_small(uint64_t capacity)
 {
 	struct satomic_map *m;
 
-	return satomic_map_create_anon(GROW_FROM, capacity * 4, 0, &m) == 0 ? m : NULL;
+	return satomic_map_create_anon(GROW_FROM, capacity * 4, map_flags(), &m) == 0
+		? m : NULL;
 }
 
 static void destroy(void *t) { satomic_map_close(t); }
