@@ -64,18 +64,27 @@ static inline void run_children(int n, int (*fn)(int, void *), void *arg)
  * exit 77 (SKIP) once the map has said so itself with -ENOTSUP; any other
  * answer fails the test.
  */
-static inline void skip_unless_map_available(void)
+/* Whether this CPU can have a map; where it cannot (no 128-bit CAS), that
+ * creating one answers -ENOTSUP is checked, and anything else fails. */
+static inline bool map_available(void)
 {
 	struct satomic_map *m;
 	int err;
 
 	if (satomic_cas128_supported())
-		return;
+		return true;
 	err = satomic_map_create_anon(10, 0, 0, &m);
 	if (err != -ENOTSUP) {
 		printf("FAIL: no 128-bit CAS, yet creating a map gave %d, not -ENOTSUP\n", err);
 		exit(EXIT_FAILURE);
 	}
+	return false;
+}
+
+static inline void skip_unless_map_available(void)
+{
+	if (map_available())
+		return;
 	printf("SKIP: no 128-bit CAS on this CPU: the map reports -ENOTSUP, as checked\n");
 	exit(77);
 }
