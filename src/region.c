@@ -4,8 +4,8 @@
  *
  * Creation is atomic: the file is made unnamed (O_TMPFILE, or a hidden
  * temporary name where that is missing), given its exact mode with fchmod,
- * sized with posix_fallocate (a full file system is -ENOSPC now, not SIGBUS
- * later), initialized, and only then linked under its name, which fails with
+ * allocated in full (posix_fallocate, or page faults where huge pages are
+ * asked for: a full file system is -ENOSPC now, not SIGBUS later), initialized, and only then linked under its name, which fails with
  * -EEXIST if the name was taken meanwhile.  Nobody ever opens a region that
  * is half made, and a creator that dies leaves nothing behind.
  *
@@ -61,6 +61,7 @@ struct satomic_region {
 	size_t total;
 	size_t data_offset;
 	enum region_kind kind;
+	bool hugepages;		/* asked for: allocate through page faults */
 	/* Until published: where to link it, and the temporary name if any. */
 	int dirfd;
 	char *name;
@@ -177,11 +178,26 @@ static int map_file(struct satomic_region *r, unsigned int flags)
 	if (p == MAP_FAILED)
 		return -errno;
 	r->base = p;
-	if (flags & SATOMIC_REGION_HUGEPAGES)
+	r->hugepages = (flags & SATOMIC_REGION_HUGEPAGES) != 0;
+	if (r->hugepages)
 		(void)madvise(p, r->total, MADV_HUGEPAGE);	/* best effort */
-	if (flags & SATOMIC_REGION_MLOCK)
-		return lock_pages(r);
 	return 0;
+}
+
+/*
+ * Allocate [start, start + len) of the file now, so that a full file system
+ * is -ENOSPC here and not SIGBUS at the first touch.  With huge pages asked
+ * for, through the mapping's own page faults (MADV_POPULATE_WRITE, Linux
+ * 5.14): that is how shmem_enabled=advise grants them, where fallocate
+ * takes small pages.  When that fails, posix_fallocate tells why.
+ */
+static int allocate(struct satomic_region *r, size_t start, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+	if (r->hugepages && madvise(r->base + start, len, MADV_POPULATE_WRITE) == 0)
+		return 0;
+#endif
+	return -posix_fallocate(r->fd, (off_t)start, (off_t)len);
 }
 
 static struct satomic_region *region_alloc(void)
@@ -279,14 +295,16 @@ int region_create(const struct region_place *place, size_t data_size,
 	if (err == 0 && ftruncate(r->fd, (off_t)r->total) != 0)
 		err = -errno;
 	if (err == 0)
-		err = -posix_fallocate(r->fd, 0, (off_t)(offset + alloc));
+		err = map_file(r, flags);
+	if (err == 0)
+		err = allocate(r, 0, offset + alloc);
 #ifdef F_ADD_SEALS
 	/* A memfd can forbid peers to shrink it (which would SIGBUS us). */
 	if (err == 0 && place == NULL)
 		(void)fcntl(r->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW);
 #endif
-	if (err == 0)
-		err = map_file(r, flags);
+	if (err == 0 && (flags & SATOMIC_REGION_MLOCK))
+		err = lock_pages(r);
 	if (err) {
 		satomic_region_close(r);
 		return err;
@@ -387,6 +405,8 @@ int region_open(const struct region_place *place, unsigned int flags,
 		r->data_offset = (size_t)h.data_offset;
 		err = map_file(r, flags);
 	}
+	if (err == 0 && (flags & SATOMIC_REGION_MLOCK))
+		err = lock_pages(r);
 	if (err) {
 		satomic_region_close(r);
 		return err;
@@ -397,13 +417,10 @@ int region_open(const struct region_place *place, unsigned int flags,
 
 int region_reserve(struct satomic_region *r, size_t offset, size_t len)
 {
-	int err;
-
 	if (offset > r->total - r->data_offset ||
 	    len > r->total - r->data_offset - offset)
 		return -EINVAL;
-	err = posix_fallocate(r->fd, (off_t)(r->data_offset + offset), (off_t)len);
-	return -err;
+	return allocate(r, r->data_offset + offset, len);
 }
 
 int region_zero(struct satomic_region *r, size_t offset, size_t len)

@@ -3,8 +3,8 @@
  * limits (a small tmpfs, a lowered memlock limit), and the map tests exec
  * it to attach to a map by name, as an unrelated process would.
  *
- *   helper region-create NAME BYTES [mlock]   create, report, unlink
- *   helper map-create NAME CAPACITY [mlock]   create, report, unlink
+ *   helper region-create NAME BYTES [mlock|hugepages]   create, report, unlink
+ *   helper map-create NAME CAPACITY [mlock|hugepages]   create, report, unlink
  *   helper map-worker NAME ID COUNT           insert ID's keys, bump counters
  *   helper map-check NAME                     integrity scan
  *
@@ -53,8 +53,9 @@ static int map_worker(const char *name, long id, long count)
 
 int main(int argc, char **argv)
 {
-	unsigned int flags = argc > 4 && strcmp(argv[4], "mlock") == 0
-		? SATOMIC_REGION_MLOCK : 0;
+	const char *flag = argc > 4 ? argv[4] : "";
+	unsigned int flags = strcmp(flag, "mlock") == 0 ? SATOMIC_REGION_MLOCK
+		: strcmp(flag, "hugepages") == 0 ? SATOMIC_REGION_HUGEPAGES : 0;
 	int err;
 
 	if (argc >= 4 && strcmp(argv[1], "region-create") == 0) {

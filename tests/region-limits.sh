@@ -1,7 +1,8 @@
 #!/bin/sh
 # Resource limits give distinct, clear errors and leave nothing behind:
-#  - a full /dev/shm is -ENOSPC at creation (posix_fallocate), not SIGBUS
-#    later: checked on a 1 MiB tmpfs mounted in a private mount namespace;
+#  - a full /dev/shm is -ENOSPC at creation (posix_fallocate, or page
+#    faults when huge pages are asked for), not SIGBUS later: checked on a
+#    1 MiB tmpfs mounted in a private mount namespace;
 #  - mlock beyond RLIMIT_MEMLOCK is -EPERM (limit 0) or -ENOMEM (limit too
 #    low), with CAP_IPC_LOCK dropped, and the message names the limit.
 set -u
@@ -38,6 +39,13 @@ else
 	case $out in *ok*"left: 0"*) echo "ok: 64 KiB region fits" ;; *) echo "FAIL: small region: $out"; fail=1 ;; esac
 	out=$(in_small_shm $helper map-create /bigmap 1000000)
 	expect_map "1M-key map on a 1 MiB tmpfs" -28 "$out"
+	# With huge pages asked for, memory is allocated by page faults
+	# (MADV_POPULATE_WRITE): still an error, never SIGBUS.
+	out=$(in_small_shm $helper region-create /bighuge 4194304 hugepages)
+	expect "4 MiB region with huge pages on a 1 MiB tmpfs" -28 "$out"
+	case $out in *"left: 0"*) ;; *) echo "FAIL: a failed create left a file: $out"; fail=1 ;; esac
+	out=$(in_small_shm $helper map-create /bighugemap 1000000 hugepages)
+	expect_map "1M-key map with huge pages on a 1 MiB tmpfs" -28 "$out"
 fi
 
 # --- mlock under a low limit, without CAP_IPC_LOCK.
