@@ -5,7 +5,8 @@
  * Creation is atomic: the file is made unnamed (O_TMPFILE, or a hidden
  * temporary name where that is missing), given its exact mode with fchmod,
  * allocated in full (posix_fallocate, or page faults where huge pages are
- * asked for: a full file system is -ENOSPC now, not SIGBUS later), initialized, and only then linked under its name, which fails with
+ * asked for: a full file system is -ENOSPC now, not SIGBUS later),
+ * initialized, and only then linked under its name, which fails with
  * -EEXIST if the name was taken meanwhile.  Nobody ever opens a region that
  * is half made, and a creator that dies leaves nothing behind.
  *
