@@ -188,15 +188,17 @@ static int map_file(struct satomic_region *r, unsigned int flags)
 /*
  * Allocate [start, start + len) of the file now, so that a full file system
  * is -ENOSPC here and not SIGBUS at the first touch.  With huge pages asked
- * for, through the mapping's own page faults (MADV_POPULATE_WRITE, Linux
- * 5.14): that is how shmem_enabled=advise grants them, where fallocate
- * takes small pages.  When that fails, posix_fallocate tells why.
+ * for, first through the mapping's own page faults (MADV_POPULATE_WRITE,
+ * Linux 5.14): that is how shmem_enabled=advise grants them, where
+ * fallocate takes small pages.  posix_fallocate then makes sure, whatever
+ * that did (it costs little over pages already there, and an emulator may
+ * accept the madvise and do nothing: qemu-user 7.2 does).
  */
 static int allocate(struct satomic_region *r, size_t start, size_t len)
 {
 #ifdef MADV_POPULATE_WRITE
-	if (r->hugepages && madvise(r->base + start, len, MADV_POPULATE_WRITE) == 0)
-		return 0;
+	if (r->hugepages)
+		(void)madvise(r->base + start, len, MADV_POPULATE_WRITE);
 #endif
 	return -posix_fallocate(r->fd, (off_t)start, (off_t)len);
 }
