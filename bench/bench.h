@@ -53,10 +53,10 @@ extern const struct table_impl table_cuckoo;
 extern const struct table_impl table_tbb;
 #endif
 
-/* Memory shared with forked children (MAP_SHARED | MAP_ANONYMOUS). */
 /* --hugepages: shared memory asks for transparent huge pages (effective
  * where /sys/kernel/mm/transparent_hugepage/shmem_enabled allows). */
 extern bool bench_hugepages;
+/* Memory shared with forked children (MAP_SHARED | MAP_ANONYMOUS). */
 void *bench_shared_alloc(size_t bytes);
 void bench_shared_free(void *p, size_t bytes);
 

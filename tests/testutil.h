@@ -60,12 +60,10 @@ static inline void run_children(int n, int (*fn)(int, void *), void *arg)
 }
 
 /*
- * The map needs a 128-bit CAS.  Without one (i386, x86-64 without cx16),
- * exit 77 (SKIP) once the map has said so itself with -ENOTSUP; any other
- * answer fails the test.
+ * The map needs a 128-bit CAS.  Whether this CPU can have a map; where it
+ * cannot (i386, x86-64 without cx16), that creating one answers -ENOTSUP is
+ * checked, and any other answer fails the test.
  */
-/* Whether this CPU can have a map; where it cannot (no 128-bit CAS), that
- * creating one answers -ENOTSUP is checked, and anything else fails. */
 static inline bool map_available(void)
 {
 	struct satomic_map *m;
@@ -81,6 +79,7 @@ static inline bool map_available(void)
 	return false;
 }
 
+/* Exit 77 (SKIP) where there can be no map. */
 static inline void skip_unless_map_available(void)
 {
 	if (map_available())
