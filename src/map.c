@@ -166,9 +166,10 @@ static int attach(unsigned char *mem, size_t size,
 	memcpy(&copy, mem, sizeof(copy));	/* read once, then trusted */
 	if ((err = validate(&copy, size, &l)) != 0)
 		return err;
-	m = calloc(1, sizeof(*m));
+	m = aligned_alloc(CACHELINE, sizeof(*m));	/* a multiple of it */
 	if (m == NULL)
 		return -ENOMEM;
+	memset(m, 0, sizeof(*m));
 	m->base = mem;
 	m->size = size;
 	m->hdr = (struct map_header *)mem;
@@ -179,8 +180,10 @@ static int attach(unsigned char *mem, size_t size,
 	m->registry_slots = copy.registry_slots;
 	m->area_bytes = l.area_bytes;
 	m->areas_offset = l.areas_offset;
-	for (a = 0; a < MAP_AREAS; a++)
+	for (a = 0; a < MAP_AREAS; a++) {
 		m->area[a] = mem + l.areas_offset + (size_t)a * l.area_bytes;
+		m->area_slots[a] = (const struct slot *)(m->area[a] + AREA_CTL_BYTES);
+	}
 	m->registry = (struct participant *)(mem + l.registry_offset);
 	m->region = region;
 	m->serial = reg_next_serial();
@@ -188,6 +191,7 @@ static int attach(unsigned char *mem, size_t size,
 		free(m);
 		return -EINVAL;	/* a state word that names no table */
 	}
+	fast_word_init(m);
 	*out = m;
 	return 0;
 }

@@ -178,13 +178,18 @@ static inline uint64_t area_dirty(unsigned log2)
 struct reg_node;
 struct view;
 
+_Static_assert((MAP_AREAS & (MAP_AREAS - 1)) == 0, "areas: a power of two");
+
 struct satomic_map {
+	/* The first cache line holds all that a lookup's fast path reads. */
+	uint64_t fast_word;		/* a lookup's guess, see fast_word_set */
+	uint64_t seed;			/* from the validated header */
+	uint64_t *state;		/* &hdr->state */
+	const struct slot *area_slots[MAP_AREAS];	/* each area's slots */
 	unsigned char *base;
 	size_t size;
 	struct map_header *hdr;
-	uint64_t *state;		/* &hdr->state */
 	/* Copied from the header once it was validated; never re-read. */
-	uint64_t seed;
 	unsigned min_log2, max_log2, registry_slots;
 	size_t area_bytes, areas_offset;
 	unsigned char *area[MAP_AREAS];	/* where each area starts */
@@ -192,7 +197,7 @@ struct satomic_map {
 	struct satomic_region *region;	/* owned, NULL for caller memory */
 	uint64_t serial;		/* process-unique, keys thread caches */
 	struct reg_node *nodes;		/* registrations made through it */
-};
+} __attribute__((aligned(CACHELINE)));
 
 /* A table as one operation sees it: derived from the state word. */
 struct table {
@@ -293,6 +298,38 @@ static inline int view_init(const struct satomic_map *m, uint64_t w,
 static inline uint64_t state_load(const struct satomic_map *m)
 {
 	return __atomic_load_n(&m->hdr->state, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * A lookup's guess at the current table, m->fast_word: a state word that
+ * was current once, names no migration, and names a table inside an area
+ * (any of them fits any area).  Threads overwrite it freely, racing, since
+ * every word stored is such a word: whatever it holds, a probe through it
+ * reads mapped memory, and the lookup confirms the guess by loading the
+ * state word after its probe (src/map_ops.c).
+ */
+static inline bool fast_word_set(struct satomic_map *m, uint64_t w)
+{
+	unsigned log2 = (unsigned)(w & 63);
+
+	if ((w & 1u << 10) || (w >> 6 & 15) >= MAP_AREAS || log2 < m->min_log2 ||
+	    log2 > m->max_log2)
+		return false;	/* migrating, or not to be trusted */
+	__atomic_store_n(&m->fast_word, w, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* Generation 0 is never current: the first lookup sets a true guess. */
+static inline void fast_word_init(struct satomic_map *m)
+{
+	m->fast_word = (uint64_t)m->min_log2;	/* area 0, generation 0 */
+}
+
+/* The home slot of the key hashed h in the table the guess w names. */
+static inline const struct slot *fast_home(const struct satomic_map *m,
+					   uint64_t w, uint64_t h)
+{
+	return &m->area_slots[w >> 6 & (MAP_AREAS - 1)][h >> (64 - (w & 63))];
 }
 
 static inline uint64_t key_hash(const struct satomic_map *m, int64_t key)

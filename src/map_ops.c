@@ -240,44 +240,13 @@ static void help_as_reader(struct satomic_map *m)
 	reg_leave(n->p);
 }
 
-/*
- * The current table as this thread last decoded it, for one map handle and
- * one state word: readers decode the word again only when it changes.
- */
-struct fast_view {
-	uint64_t serial, word;
-	const uint64_t *state;	/* the map's state word */
-	const struct slot *slots;
-	uint64_t mask;
-	unsigned shift;		/* 64 - log2 */
-};
-static __thread struct fast_view fast_view
-	__attribute__((tls_model("initial-exec")));
-
-static __attribute__((noinline)) bool fast_view_refresh(const struct satomic_map *m,
-							uint64_t w)
-{
-	unsigned log2 = (unsigned)(w & 63), area = (unsigned)(w >> 6 & 15);
-
-	if ((w & 1u << 10) || log2 < m->min_log2 || log2 > m->max_log2 ||
-	    area >= MAP_AREAS)
-		return false;	/* migrating, or not to be trusted */
-	fast_view.serial = m->serial;
-	fast_view.word = w;
-	fast_view.state = m->state;
-	fast_view.slots = (const struct slot *)(m->area[area] + AREA_CTL_BYTES);
-	fast_view.mask = (1ull << log2) - 1;
-	fast_view.shift = 64 - log2;
-	return true;
-}
-
 static __attribute__((noinline, cold)) int get_slow(struct satomic_map *m,
 						   uint64_t h, int64_t *value)
 {
 	bool migrating = false;
 	int r;
 
-	fast_view_refresh(m, __atomic_load_n(m->state, __ATOMIC_ACQUIRE));
+	(void)fast_word_set(m, __atomic_load_n(m->state, __ATOMIC_ACQUIRE));
 	r = lookup(m, h, value, &migrating);
 
 	if (migrating)
@@ -286,61 +255,81 @@ static __attribute__((noinline, cold)) int get_slow(struct satomic_map *m,
 }
 
 /*
- * The common case of lookup, kept short because a lookup's speed here is
- * set by how many can be in flight at once, that is by its length: no
- * migration running, a hit or an EMPTY on the way.  1 present (*value set),
- * 0 absent, -1 anything else (a tombstone, a frozen or moved slot, reach
- * exhausted, a state word to distrust or that changed): lookup() decides.
+ * Probe the table the guess w names for the key hashed h, from its home
+ * slot: 1 present (*value set), 0 absent, -1 anything else (a tombstone, a
+ * frozen or moved slot, reach exhausted, a guess that is not the state word
+ * after the probe): lookup() decides.  State words never repeat, so if the
+ * word after the probe is w, w was current throughout, and the probe
+ * linearizes at the load that decided, as in lookup().
  */
-static inline __attribute__((always_inline)) int
-probe_fast(const struct satomic_map *m, uint64_t h, uint64_t *value)
+static int probe_guess(const struct satomic_map *m, uint64_t w, uint64_t h,
+		       uint64_t *value)
 {
-	const struct slot *slots;
-	uint64_t want, kw, i, mask, left;
+	const struct slot *slots = m->area_slots[w >> 6 & (MAP_AREAS - 1)];
+	const uint64_t mask = (1ull << (w & 63)) - 1, want = h << 2 | ST_LIVE;
+	uint64_t kw, i = h >> (64 - (w & 63)), left;
+	int r;
 
-	/* The view must be this handle's (another's may be unmapped); that it
-	 * is current is checked once, at the end: state words never repeat,
-	 * so if the word then is the view's, it was the view's throughout. */
-	if (__builtin_expect(fast_view.serial != m->serial, 0) &&
-	    !fast_view_refresh(m, __atomic_load_n(m->state, __ATOMIC_ACQUIRE)))
-		return -1;
-	slots = fast_view.slots;
-	mask = fast_view.mask;
-	i = h >> fast_view.shift;
-	want = h << 2 | ST_LIVE;
 	for (left = mask >> 2;; left--, i = (i + 1) & mask) {
 		kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
-		if (kw == want)
+		if (kw == want) {
+			*value = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
+			r = 1;
 			break;
-		if (kw == KW_EMPTY) {
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			return __atomic_load_n(m->state, __ATOMIC_RELAXED) ==
-			       fast_view.word ? 0 : -1;
 		}
-		if (__builtin_expect((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0, 0))
-			return -1;
+		if (kw == KW_EMPTY) {
+			r = 0;
+			break;
+		}
+		if ((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0)
+			return -1;	/* TOMB, FROZEN, MOVED, far */
 	}
-	*value = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == fast_view.word ? 1 : -1;
+	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w ? r : -1;
 }
 
+/* A lookup that the home slot did not decide. */
+static __attribute__((noinline)) int get_on(struct satomic_map *m, uint64_t w,
+					    uint64_t h, int64_t *value)
+{
+	uint64_t v;
+	int r = probe_guess(m, w, h, &v);
+
+	if (r < 0)
+		return get_slow(m, h, value);
+	if (r && value)
+		*value = (int64_t)v;
+	return r ? 0 : -ENOENT;
+}
+
+/*
+ * The common case, the key in its home slot or that slot EMPTY, is probe_guess
+ * for one slot, kept to a few instructions: a lookup's speed here is set by
+ * how many can be in flight at once, that is by its length.
+ */
 int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
 {
-	uint64_t h, v;
-	int r;
+	const struct slot *s;
+	uint64_t h, w, kw, vw;
 
 	if (m == NULL)
 		return -EINVAL;
 	h = key_hash(m, key);
-	r = probe_fast(m, h, &v);
-	if (__builtin_expect(r < 0, 0))
-		return get_slow(m, h, value);
-	if (r == 0)
-		return -ENOENT;
-	if (value)
-		*value = (int64_t)v;
-	return 0;
+	w = __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED);
+	s = fast_home(m, w, h);
+	kw = __atomic_load_n(&s->kw, __ATOMIC_ACQUIRE);
+	vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__builtin_expect(__atomic_load_n(m->state, __ATOMIC_RELAXED) == w, 1)) {
+		if (__builtin_expect(kw == (h << 2 | ST_LIVE), 1)) {
+			if (value)
+				*value = (int64_t)vw;
+			return 0;
+		}
+		if (kw == KW_EMPTY)
+			return -ENOENT;
+	}
+	return get_on(m, w, h, value);
 }
 
 int satomic_map_contains(struct satomic_map *m, int64_t key)
@@ -846,39 +835,35 @@ FETCH_OP(fetch_xor, OP_XOR)
 static void hash_batch(const struct satomic_map *m, const int64_t *keys,
 		       size_t len, uint64_t *h, int for_write)
 {
+	const uint64_t w = __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED);
 	size_t j;
 
 	for (j = 0; j < len; j++) {
 		h[j] = key_hash(m, keys[j]);
-		if (fast_view.serial == m->serial) {	/* a hint: may be stale */
-			const struct slot *s = &fast_view.slots[h[j] >> fast_view.shift];
-
-			if (for_write)
-				__builtin_prefetch(s, 1, 0);
-			else
-				__builtin_prefetch(s, 0, 0);
-		}
+		if (for_write)	/* the guess may be stale: a hint only */
+			__builtin_prefetch(fast_home(m, w, h[j]), 1, 0);
+		else
+			__builtin_prefetch(fast_home(m, w, h[j]), 0, 0);
 	}
 }
 
 /* Probe a batch in the current table: r[j] 1 present, 0 absent, -1 not
- * decided here.  Returns false if the state word is not the cached one. */
-static bool probe_batch(const struct satomic_map *m, const uint64_t *h,
+ * decided here.  Returns false if the state word is no guess to use. */
+static bool probe_batch(struct satomic_map *m, const uint64_t *h,
 			size_t len, int *r, uint64_t *v)
 {
 	const uint64_t w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
-	const struct slot *slots;
-	uint64_t want, kw, i, mask, left;
+	const struct slot *slots = m->area_slots[w >> 6 & (MAP_AREAS - 1)];
+	const uint64_t mask = (1ull << (w & 63)) - 1;
+	uint64_t want, kw, i, left;
 	size_t j;
 
-	if ((fast_view.word != w || fast_view.serial != m->serial) &&
-	    !fast_view_refresh(m, w))
+	if (w != __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED) &&
+	    !fast_word_set(m, w))
 		return false;
-	slots = fast_view.slots;
-	mask = fast_view.mask;
 	for (j = 0; j < len; j++) {
 		want = h[j] << 2 | ST_LIVE;
-		i = h[j] >> fast_view.shift;
+		i = (uint64_t)(fast_home(m, w, h[j]) - slots);
 		for (left = mask >> 2;; left--, i = (i + 1) & mask) {
 			kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
 			if (kw == want) {
