@@ -187,7 +187,7 @@ static int attach(unsigned char *mem, size_t size,
 	m->registry = (struct participant *)(mem + l.registry_offset);
 	m->region = region;
 	m->serial = reg_next_serial();
-	if ((err = view_init(m, state_load(m), &v)) != 0) {
+	if ((err = view_init(m, state_load(m), &v, NO_PARTICIPANT)) != 0) {
 		free(m);
 		return -EINVAL;	/* a state word that names no table */
 	}

@@ -207,7 +207,8 @@ struct table {
 	uint64_t reach;		/* slots / 4: no key lies further from home */
 	unsigned log2, area;
 	uint64_t gen;
-	struct stripe *stripe;	/* the decoding thread's counters */
+	struct stripe *stripe;	/* where the view's participant counts */
+	bool own_stripe;	/* no one else counts there (table_pick_stripe) */
 	uint64_t step_mask;	/* sum all stripes when (used & it) == 0 */
 };
 
@@ -253,11 +254,33 @@ static inline size_t area_bytes_for(unsigned log2)
  * Views and keys.
  */
 
-/* Which stripe this thread counts in: spread threads, fixed per thread. */
-unsigned sat_stripe_hint(void);
+/* A view that never counts: it has no participant. */
+#define NO_PARTICIPANT UINT32_MAX
+
+/*
+ * Which stripe participant `who` (its registry index) counts in.  When a
+ * table has two stripes or more, the first half belong one each to
+ * participants 0, 1, ...: a registry slot has one owner at a time, the
+ * thread (or iterator) that claimed it, so it counts there with a plain load
+ * and store, and an insert's only locked instruction is its CAS16.  The
+ * other participants share the second half, with atomic adds.  A process
+ * killed between that load and store loses its count, like one killed
+ * between its CAS16 and its count: the counters are exact only while no
+ * process dies inside an operation (satomic_map_count(3)).
+ */
+static inline void table_pick_stripe(struct table *t, unsigned who)
+{
+	unsigned half = (1u << table_stripes_log2(t->log2)) >> 1;
+
+	t->own_stripe = who < half;
+	t->stripe = &t->ctl->stripes[half == 0 ? 0
+				     : who < half ? who
+				     : half + (who == NO_PARTICIPANT ? 0 : who % half)];
+}
 
 static inline void table_init(const struct satomic_map *m, struct table *t,
-			      unsigned area, unsigned log2, uint64_t gen)
+			      unsigned area, unsigned log2, uint64_t gen,
+			      unsigned who)
 {
 	unsigned char *a = m->area[area];
 
@@ -268,15 +291,15 @@ static inline void table_init(const struct satomic_map *m, struct table *t,
 	t->gen = gen;
 	t->mask = (1ull << log2) - 1;
 	t->reach = 1ull << (log2 - 2);
-	t->stripe = &t->ctl->stripes[sat_stripe_hint() &
-				     ((1u << table_stripes_log2(log2)) - 1)];
+	table_pick_stripe(t, who);
 	t->step_mask = (1ull << table_step_log2(log2)) - 1;
 }
 
-/* Decode the state word into a view; -EUCLEAN if it names no valid table
- * (a corrupt or hostile segment must give an error, never a wild access). */
+/* Decode the state word into a view for participant `who` (or
+ * NO_PARTICIPANT); -EUCLEAN if it names no valid table (a corrupt or hostile
+ * segment must give an error, never a wild access). */
 static inline int view_init(const struct satomic_map *m, uint64_t w,
-			    struct view *v)
+			    struct view *v, unsigned who)
 {
 	struct mstate s;
 
@@ -289,9 +312,9 @@ static inline int view_init(const struct satomic_map *m, uint64_t w,
 	v->word = w;
 	v->pin = mstate_pin(w);
 	v->migrating = s.migrating;
-	table_init(m, &v->cur, s.cur_area, s.cur_log2, s.gen);
+	table_init(m, &v->cur, s.cur_area, s.cur_log2, s.gen, who);
 	if (s.migrating)
-		table_init(m, &v->tgt, s.tgt_area, s.tgt_log2, s.gen + 1);
+		table_init(m, &v->tgt, s.tgt_area, s.tgt_log2, s.gen + 1, who);
 	return 0;
 }
 
@@ -414,22 +437,31 @@ static inline unsigned table_stripes_mask(const struct table *t)
 	return (1u << table_stripes_log2(t->log2)) - 1;
 }
 
-/* The stripe chosen when the table was decoded: the decoding thread's, so
- * a shared view must not count (they count in some stripe, which is fine). */
-static inline struct stripe *my_stripe(const struct table *t)
+/* Add delta to a counter of the view's stripe (table_pick_stripe); the
+ * new value. */
+static inline uint64_t stripe_add(const struct table *t, uint64_t *counter,
+				  uint64_t delta)
 {
-	return t->stripe;
+	uint64_t n;
+
+	if (t->own_stripe) {
+		n = __atomic_load_n(counter, __ATOMIC_RELAXED) + delta;
+		__atomic_store_n(counter, n, __ATOMIC_RELAXED);
+	} else {
+		n = __atomic_add_fetch(counter, delta, __ATOMIC_RELAXED);
+	}
+	return n;
 }
 
 static inline void count_used(const struct table *t)
 {
-	__atomic_fetch_add(&my_stripe(t)->used, 1, __ATOMIC_RELAXED);
+	stripe_add(t, &t->stripe->used, 1);
 	CRASH_POINT();
 }
 
 static inline void count_dead(const struct table *t, int64_t delta)
 {
-	__atomic_fetch_add(&my_stripe(t)->dead, (uint64_t)delta, __ATOMIC_RELAXED);
+	stripe_add(t, &t->stripe->dead, (uint64_t)delta);
 	CRASH_POINT();
 }
 
@@ -502,7 +534,7 @@ static inline uint64_t reg_announce(const struct satomic_map *m,
 static inline int reg_enter(const struct satomic_map *m, struct participant *p,
 			    struct view *v)
 {
-	return view_init(m, reg_announce(m, p), v);
+	return view_init(m, reg_announce(m, p), v, (unsigned)(p - m->registry));
 }
 
 /* Announce; the view is the node's, decoded again only if the word moved. */
@@ -510,7 +542,7 @@ static inline int reg_enter_cached(const struct satomic_map *m,
 				   struct reg_node *n, const struct view **v)
 {
 	uint64_t w = reg_announce(m, n->p);
-	int err = w == n->view.word ? 0 : view_init(m, w, &n->view);
+	int err = w == n->view.word ? 0 : view_init(m, w, &n->view, n->index);
 
 	*v = &n->view;
 	return err;

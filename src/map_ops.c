@@ -50,14 +50,13 @@ uint64_t table_used(const struct table *t)
  * table_threshold leaves room for what slips through in between. */
 static inline bool reserve_slot(const struct table *t)
 {
-	struct stripe *s = my_stripe(t);
-	uint64_t n = __atomic_add_fetch(&s->used, 1, __ATOMIC_RELAXED);
+	uint64_t n = stripe_add(t, &t->stripe->used, 1);
 
 	CRASH_POINT();
 	if (__builtin_expect((n & t->step_mask) != 0, 1) ||
 	    table_used(t) <= table_threshold(t->log2))
 		return true;
-	__atomic_fetch_sub(&s->used, 1, __ATOMIC_RELAXED);
+	stripe_add(t, &t->stripe->used, (uint64_t)-1);
 	return false;
 }
 
@@ -199,7 +198,7 @@ static int lookup(struct satomic_map *m, uint64_t h, int64_t *value,
 
 	for (;;) {
 		w = state_load(m);
-		err = view_init(m, w, &v);
+		err = view_init(m, w, &v, NO_PARTICIPANT);
 		if (err)
 			return err;
 		switch (probe(&v.cur, h, &i, &kw, &vw)) {
@@ -532,7 +531,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 	}
 out:
 	if (reserved)
-		__atomic_fetch_sub(&my_stripe(t)->used, 1, __ATOMIC_RELAXED);
+		stripe_add(t, &t->stripe->used, (uint64_t)-1);
 	return oc;
 }
 
@@ -674,7 +673,7 @@ empty:
 		vw = 0;
 		done = slot_cas(&t->slots[i], &kw, &vw, want, next);
 		if (!done)	/* taken meanwhile: general path */
-			__atomic_fetch_sub(&my_stripe(t)->used, 1, __ATOMIC_RELAXED);
+			stripe_add(t, &t->stripe->used, (uint64_t)-1);
 	}
 out:
 	reg_leave(n->p);
@@ -963,7 +962,7 @@ int64_t satomic_map_count(struct satomic_map *m)
 	if (m == NULL)
 		return -EINVAL;
 	do {
-		if ((err = view_init(m, state_load(m), &v)) != 0)
+		if ((err = view_init(m, state_load(m), &v, NO_PARTICIPANT)) != 0)
 			return err;
 		n = (uint64_t)table_live(&v.cur) +
 		    (v.migrating ? (uint64_t)table_live(&v.tgt) : 0);
@@ -978,7 +977,7 @@ int64_t satomic_map_capacity(struct satomic_map *m)
 
 	if (m == NULL)
 		return -EINVAL;
-	if ((err = view_init(m, state_load(m), &v)) != 0)
+	if ((err = view_init(m, state_load(m), &v, NO_PARTICIPANT)) != 0)
 		return err;
 	return (int64_t)table_threshold(v.migrating ? v.tgt.log2 : v.cur.log2);
 }

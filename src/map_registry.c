@@ -113,18 +113,6 @@ bool reg_alive(const struct participant *p, uint64_t incarnation)
 	       owner_alive(owner);
 }
 
-/* Which stripe this thread counts in: spread threads, fixed per thread.
- * A forked child starts over (forget_parent): it would share its parent's
- * stripe, and two processes bumping one counter line is slow. */
-static __thread unsigned stripe_hint __attribute__((tls_model("initial-exec")));
-
-unsigned sat_stripe_hint(void)
-{
-	if (stripe_hint == 0)
-		stripe_hint = (unsigned)(sat_mix((uint64_t)syscall(SYS_gettid)) | 1u << 31);
-	return stripe_hint;
-}
-
 static void release_thread_nodes(void *unused);
 
 /* Ask the kernel to include this process in the reclaimers' barriers. */
@@ -154,7 +142,6 @@ static void forget_parent(void)
 	/* The child's copies of the parent's registrations are not its own:
 	 * drop them without releasing the parent's slots. */
 	thread_nodes = NULL;
-	stripe_hint = 0;
 	reg_owner = owner_id((long)getpid());
 	pthread_mutex_init(&reg_lock, NULL);
 	register_membarrier();
