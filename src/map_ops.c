@@ -680,6 +680,19 @@ out:
 	return done;
 }
 
+/* The general path for a request the fast path did not take. */
+static __attribute__((noinline)) int run_slow(struct satomic_map *m, enum op op,
+					      uint64_t h, uint64_t arg, uint64_t arg2,
+					      bool *present, uint64_t *old)
+{
+	struct request rq = { .op = op, .h = h, .arg = arg, .arg2 = arg2 };
+	int err = update_slow(m, &rq);
+
+	*present = rq.present;
+	*old = rq.old;
+	return err;
+}
+
 /* Run op on key: the fast path, else the general one.  *present and *old
  * tell what was there before (as of the linearization point). */
 static inline __attribute__((always_inline)) int
@@ -687,9 +700,7 @@ run(struct satomic_map *m, enum op op, int64_t key, int64_t arg, int64_t arg2,
     bool *present, uint64_t *old)
 {
 	struct reg_node *n;
-	struct request rq;
 	uint64_t h;
-	int err;
 
 	if (m == NULL)
 		return -EINVAL;
@@ -698,17 +709,7 @@ run(struct satomic_map *m, enum op op, int64_t key, int64_t arg, int64_t arg2,
 	if (n != NULL && update_fast(m, n, op, h, (uint64_t)arg, (uint64_t)arg2,
 				     present, old))
 		return 0;
-	rq.op = op;
-	rq.h = h;
-	rq.arg = (uint64_t)arg;
-	rq.arg2 = (uint64_t)arg2;
-	rq.present = false;
-	rq.old = 0;
-	rq.err = 0;
-	err = update_slow(m, &rq);
-	*present = rq.present;
-	*old = rq.old;
-	return err;
+	return run_slow(m, op, h, (uint64_t)arg, (uint64_t)arg2, present, old);
 }
 
 int satomic_map_insert(struct satomic_map *m, int64_t key, int64_t value)
