@@ -83,23 +83,32 @@ static void *thread_main(void *arg)
 	return (void *)(intptr_t)disjoint_worker((int)(intptr_t)a[0], a[1]);
 }
 
-START_TEST(test_threads)
+/* Run fn in n threads, each given { its number, m }; each must return NULL. */
+#define MAX_THREADS 8
+static void run_threads(int n, void *(*fn)(void *), struct satomic_map *m)
 {
-	struct satomic_map *m;
-	pthread_t t[WORKERS];
-	void *args[WORKERS][2], *rc;
+	pthread_t t[MAX_THREADS];
+	void *args[MAX_THREADS][2], *rc;
 	int w;
 
-	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &m), 0);	/* grows */
-	for (w = 0; w < WORKERS; w++) {
+	ck_assert_int_le(n, MAX_THREADS);
+	for (w = 0; w < n; w++) {
 		args[w][0] = (void *)(intptr_t)w;
 		args[w][1] = m;
-		ck_assert_int_eq(pthread_create(&t[w], NULL, thread_main, args[w]), 0);
+		ck_assert_int_eq(pthread_create(&t[w], NULL, fn, args[w]), 0);
 	}
-	for (w = 0; w < WORKERS; w++) {
+	for (w = 0; w < n; w++) {
 		ck_assert_int_eq(pthread_join(t[w], &rc), 0);
 		ck_assert_ptr_null(rc);
 	}
+}
+
+START_TEST(test_threads)
+{
+	struct satomic_map *m;
+
+	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &m), 0);	/* grows */
+	run_threads(WORKERS, thread_main, m);
 	check_disjoint(m, WORKERS);
 	satomic_map_close(m);
 }
@@ -140,22 +149,11 @@ static void *counters_thread(void *arg)
 
 START_TEST(test_counters_own_and_shared)
 {
-	pthread_t t[COUNTERS_THREADS];
-	void *args[COUNTERS_THREADS][2], *rc;
 	struct satomic_map *m;
-	int w;
 
 	ck_assert_int_eq(satomic_map_create_anon(COUNTERS_THREADS * COUNTERS_KEYS,
 						 0, 0, &m), 0);
-	for (w = 0; w < COUNTERS_THREADS; w++) {
-		args[w][0] = (void *)(intptr_t)w;
-		args[w][1] = m;
-		ck_assert_int_eq(pthread_create(&t[w], NULL, counters_thread, args[w]), 0);
-	}
-	for (w = 0; w < COUNTERS_THREADS; w++) {
-		ck_assert_int_eq(pthread_join(t[w], &rc), 0);
-		ck_assert_ptr_null(rc);
-	}
+	run_threads(COUNTERS_THREADS, counters_thread, m);
 	/* The last round removed the odd keys only. */
 	ck_assert_int_eq(satomic_map_count(m), COUNTERS_THREADS * COUNTERS_KEYS / 2);
 	ck_assert_int_eq(satomic_map_capacity(m), 3 * 4096 / 4 - 4 * 8);
