@@ -256,33 +256,37 @@ static __attribute__((noinline, cold)) int get_slow(struct satomic_map *m,
 /*
  * Probe the table the guess w names for the key hashed h, from its home
  * slot: 1 present (*value set), 0 absent, -1 anything else (a tombstone, a
- * frozen or moved slot, reach exhausted, a guess that is not the state word
- * after the probe): lookup() decides.  State words never repeat, so if the
- * word after the probe is w, w was current throughout, and the probe
- * linearizes at the load that decided, as in lookup().
+ * frozen or moved slot, reach exhausted): lookup() decides.  The caller
+ * confirms w by loading the state word after it (state words never repeat,
+ * so if it is w, w was current throughout, and the probe linearizes at the
+ * load that decided, as in lookup()).
  */
-static int probe_guess(const struct satomic_map *m, uint64_t w, uint64_t h,
-		       uint64_t *value)
+static inline __attribute__((always_inline)) int
+probe_chain(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value)
 {
 	const struct slot *slots = m->area_slots[w >> 6 & (MAP_AREAS - 1)];
 	const uint64_t mask = (1ull << (w & 63)) - 1, want = h << 2 | ST_LIVE;
-	uint64_t kw, i = h >> (64 - (w & 63)), left;
-	int r;
+	uint64_t kw, i = (uint64_t)(fast_home(m, w, h) - slots), left;
 
 	for (left = mask >> 2;; left--, i = (i + 1) & mask) {
 		kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
 		if (kw == want) {
 			*value = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
-			r = 1;
-			break;
+			return 1;
 		}
-		if (kw == KW_EMPTY) {
-			r = 0;
-			break;
-		}
+		if (kw == KW_EMPTY)
+			return 0;
 		if ((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0)
 			return -1;	/* TOMB, FROZEN, MOVED, far */
 	}
+}
+
+/* probe_chain, confirmed. */
+static int probe_guess(const struct satomic_map *m, uint64_t w, uint64_t h,
+		       uint64_t *value)
+{
+	int r = probe_chain(m, w, h, value);
+
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w ? r : -1;
 }
@@ -853,34 +857,13 @@ static bool probe_batch(struct satomic_map *m, const uint64_t *h,
 			size_t len, int *r, uint64_t *v)
 {
 	const uint64_t w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
-	const struct slot *slots = m->area_slots[w >> 6 & (MAP_AREAS - 1)];
-	const uint64_t mask = (1ull << (w & 63)) - 1;
-	uint64_t want, kw, i, left;
 	size_t j;
 
 	if (w != __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED) &&
 	    !fast_word_set(m, w))
 		return false;
-	for (j = 0; j < len; j++) {
-		want = h[j] << 2 | ST_LIVE;
-		i = (uint64_t)(fast_home(m, w, h[j]) - slots);
-		for (left = mask >> 2;; left--, i = (i + 1) & mask) {
-			kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
-			if (kw == want) {
-				v[j] = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
-				r[j] = 1;
-				break;
-			}
-			if (kw == KW_EMPTY) {
-				r[j] = 0;
-				break;
-			}
-			if ((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0) {
-				r[j] = -1;
-				break;
-			}
-		}
-	}
+	for (j = 0; j < len; j++)
+		r[j] = probe_chain(m, w, h[j], &v[j]);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w;
 }
