@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -307,6 +308,59 @@ int satomic_map_detach(struct satomic_map *m)
 		satomic_region_close(m->region);
 	free(m);
 	return 0;
+}
+
+/*
+ * Fill this process's page tables for [p, p + len) now, instead of at first
+ * touch: MADV_POPULATE_WRITE (Linux 5.14); before it, a read of each page.
+ * Nothing is written, so memory that others use meanwhile is safe.
+ */
+static int populate(unsigned char *p, size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = (uintptr_t)p & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)p + len + page - 1) & ~(page - 1);
+
+#ifdef MADV_POPULATE_WRITE
+	while (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) != 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EINVAL)
+			return errno == ENOMEM ? -ENOMEM : -EFAULT;
+		goto read_each_page;	/* an older kernel */
+	}
+	return 0;
+read_each_page:
+#endif
+	for (; lo < hi; lo += page)
+		(void)*(volatile const unsigned char *)lo;
+	return 0;
+}
+
+/*
+ * The header, the registry and the table(s) in use, prefaulted.  Entered as
+ * an operation is (reg_enter_cached), so that no table it names can be
+ * retired and its memory released while the pages are filled in.
+ */
+int satomic_map_prefault(struct satomic_map *m)
+{
+	struct reg_node *n;
+	const struct view *v;
+	int err;
+
+	if (m == NULL)
+		return -EINVAL;
+	if ((n = reg_self(m)) == NULL)
+		return -EAGAIN;	/* the registry is full of live threads */
+	err = reg_enter_cached(m, n, &v);
+	if (err == 0)
+		err = populate(m->base, m->areas_offset);
+	if (err == 0)
+		err = populate((unsigned char *)v->cur.ctl, area_bytes_for(v->cur.log2));
+	if (err == 0 && v->migrating)
+		err = populate((unsigned char *)v->tgt.ctl, area_bytes_for(v->tgt.log2));
+	reg_leave(n->p);
+	return err;
 }
 
 int satomic_map_close(struct satomic_map *m)

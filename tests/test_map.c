@@ -10,6 +10,7 @@
 #include "../src/hash.h"	/* to forge checksums of hostile headers */
 
 #include <limits.h>
+#include <sys/resource.h>
 
 static const int64_t extremes[] = {
 	0, -1, 1, INT64_MIN, INT64_MAX, INT64_MIN + 1, INT64_MAX - 1,
@@ -393,6 +394,94 @@ START_TEST(test_in_place)
 }
 END_TEST
 
+/* Page faults (minor) this process has taken so far. */
+static long faults_so_far(void)
+{
+	struct rusage ru;
+
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_minflt;
+}
+
+/*
+ * The faults a fresh child takes reading every key of m, after prefaulting
+ * it if asked: a forked child shares the map, not its page tables.
+ */
+static long faults_of_first_pass(struct satomic_map *m, int64_t keys, bool prefault)
+{
+	long *got = shared_pages(sizeof(long));
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		long before;
+		int64_t k, v, sum = 0;
+
+		if (prefault && satomic_map_prefault(m) != 0)
+			_exit(1);
+		before = faults_so_far();
+		for (k = 0; k < keys; k++)
+			if (satomic_map_get(m, k, &v) == 0)
+				sum += v == k;
+		*got = faults_so_far() - before;
+		_exit(sum == keys ? 0 : 2);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child: status %d", status);
+	return *got;
+}
+
+/* Whether MADV_POPULATE_WRITE fills page tables here (qemu-user ignores it). */
+static bool populate_works(void)
+{
+	const size_t pages = 256, page = (size_t)sysconf(_SC_PAGESIZE);
+	volatile char *p = shared_pages(pages * page);
+	long before;
+	size_t i;
+
+#ifdef MADV_POPULATE_WRITE
+	if (madvise((void *)p, pages * page, MADV_POPULATE_WRITE) != 0)
+		return false;
+#endif
+	before = faults_so_far();
+	for (i = 0; i < pages; i++)
+		p[i * page] = 1;
+	return faults_so_far() - before < (long)pages / 4;
+}
+
+START_TEST(test_prefault)
+{
+	const int64_t keys = 400000;	/* a table of 16 MiB: 4096 pages */
+	struct satomic_map *m = new_map((uint64_t)keys, 0);
+	long cold, warm;
+	int64_t k, v;
+
+	ck_assert_int_eq(satomic_map_prefault(NULL), -EINVAL);
+	ck_assert_int_eq(satomic_map_prefault(m), 0);	/* on an empty map */
+	for (k = 0; k < keys; k++)
+		ck_assert_int_eq(satomic_map_insert(m, k, k), 0);
+	ck_assert_int_eq(satomic_map_prefault(m), 0);	/* changes nothing */
+	ck_assert_int_eq(satomic_map_count(m), keys);
+	ck_assert_int_eq(satomic_map_get(m, keys - 1, &v), 0);
+	ck_assert_int_eq(v, keys - 1);
+	assert_sound(m);
+
+	cold = faults_of_first_pass(m, keys, false);
+	warm = faults_of_first_pass(m, keys, true);
+	/* Read faults map up to 16 pages each (fault_around_bytes). */
+	ck_assert_msg(cold >= 64, "a cold pass took only %ld faults", cold);
+	if (populate_works())
+		ck_assert_msg(warm < cold / 8, "prefaulted: %ld faults, cold: %ld",
+			      warm, cold);
+	else
+		printf("test_prefault: page tables are not populated here "
+		       "(an emulator?): %ld faults prefaulted, %ld cold\n", warm, cold);
+	satomic_map_close(m);
+}
+END_TEST
+
 /* Forge a header field (with or without a valid checksum) and attach. */
 static int attach_forged(void *mem, size_t size, size_t offset, uint64_t value,
 			 bool fix_checksum)
@@ -532,6 +621,7 @@ int main(void)
 	tcase_add_test(tc, test_batches);
 	tcase_add_test(tc, test_named);
 	tcase_add_test(tc, test_in_place);
+	tcase_add_test(tc, test_prefault);
 	tcase_add_test(tc, test_hostile_memory);
 	tcase_add_test(tc, test_check_finds_damage);
 	tcase_set_timeout(tc, 120);

@@ -48,6 +48,10 @@ int satomic_map_init(void *mem, size_t size, uint64_t capacity,
 int satomic_map_attach(void *mem, size_t size, struct satomic_map **out);
 int satomic_map_detach(struct satomic_map *map);
 
+/* Fill this process's page tables for the map's memory now, not at first
+ * touch (after open, attach or fork). */
+int satomic_map_prefault(struct satomic_map *map);
+
 /* Named, on a shared-memory region ("/name", see satomic_region_create). */
 int satomic_map_create(const char *name, uint64_t capacity,
 		       uint64_t max_capacity, unsigned int mode,
