@@ -33,6 +33,9 @@ struct table_impl {
 	void (*add)(void *t, int64_t k, int64_t d);	/* absent counts as 0 */
 	/* optional: batched lookup, returns the number found */
 	size_t (*get_many)(void *t, const int64_t *k, size_t n, int64_t *v);
+	/* optional, tables in shared memory: a worker process's page tables
+	 * filled for the table before the clock starts (see measure()) */
+	void (*process_enter)(void *t);
 };
 
 /* Every implementation compiled in, NULL-terminated. */
@@ -58,6 +61,8 @@ extern const struct table_impl table_tbb;
 extern bool bench_hugepages;
 /* Memory shared with forked children (MAP_SHARED | MAP_ANONYMOUS). */
 void *bench_shared_alloc(size_t bytes);
+/* Its page tables filled in this process (MADV_POPULATE_WRITE). */
+void bench_shared_prefault(void *p, size_t bytes);
 void bench_shared_free(void *p, size_t bytes);
 
 /* The benchmarks' key hash (not the map's own): MurmurHash3's finalizer. */

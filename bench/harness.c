@@ -31,7 +31,7 @@ struct worker_arg {
 	work_fn fn;
 	void *arg;
 	int w, workers;
-	void (*enter)(void *), (*leave)(void *);
+	void (*process_enter)(void *), (*enter)(void *), (*leave)(void *);
 	void *table;
 };
 
@@ -60,6 +60,8 @@ static void *worker(void *p)
 	uint64_t r;
 
 	pin(a->w);
+	if (a->process_enter)
+		a->process_enter(a->table);
 	if (a->enter)
 		a->enter(a->table);
 	__atomic_fetch_add(&s->ready, 1, __ATOMIC_SEQ_CST);
@@ -75,8 +77,8 @@ static void *worker(void *p)
 }
 
 double run_workers(work_fn fn, void *arg, int workers, bool processes,
-		   uint64_t total_ops, void (*enter)(void *), void (*leave)(void *),
-		   void *table)
+		   uint64_t total_ops, void (*process_enter)(void *),
+		   void (*enter)(void *), void (*leave)(void *), void *table)
 {
 	struct sync *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
 			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -91,7 +93,9 @@ double run_workers(work_fn fn, void *arg, int workers, bool processes,
 		return 0;
 	memset(s, 0, sizeof(*s));
 	for (w = 0; w < workers; w++) {
-		args[w] = (struct worker_arg){ s, fn, arg, w, workers, enter, leave, table };
+		args[w] = (struct worker_arg){ s, fn, arg, w, workers,
+					       processes ? process_enter : NULL,
+					       enter, leave, table };
 		if (processes) {
 			pids[w] = fork();
 			if (pids[w] == 0) {

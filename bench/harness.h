@@ -39,11 +39,12 @@ typedef uint64_t (*work_fn)(void *arg, int w, int workers);
 /*
  * Run `workers` workers (threads, or forked processes when `processes`),
  * pinned one per CPU, released together; returns operations per second:
- * total_ops over the span from the first start to the last end.
+ * total_ops over the span from the first start to the last end.  Before the
+ * release each worker process calls process_enter and each worker enter.
  */
 double run_workers(work_fn fn, void *arg, int workers, bool processes,
-		   uint64_t total_ops, void (*enter)(void *), void (*leave)(void *),
-		   void *table);
+		   uint64_t total_ops, void (*process_enter)(void *),
+		   void (*enter)(void *), void (*leave)(void *), void *table);
 
 double result_median(const struct result *r);
 double result_spread(const struct result *r);	/* (max - min) / median */

@@ -51,6 +51,15 @@ void *bench_shared_alloc(size_t bytes)
 	return p;
 }
 
+void bench_shared_prefault(void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+	(void)madvise(p, bytes, MADV_POPULATE_WRITE);
+#else
+	(void)p, (void)bytes;
+#endif
+}
+
 void bench_shared_free(void *p, size_t bytes)
 {
 	munmap(p, bytes);

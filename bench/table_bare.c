@@ -34,6 +34,7 @@ static void *create(uint64_t capacity)
 }
 
 static void destroy(void *t) { bench_shared_free(t, ((struct bare *)t)->bytes); }
+static void prefault(void *t) { bench_shared_prefault(t, ((struct bare *)t)->bytes); }
 
 /* Key k is stored as k + 1 so that 0 can mean empty (k = -1 is unusable). */
 static uint64_t *find(struct bare *b, int64_t k, bool claim)
@@ -82,6 +83,6 @@ static void add(void *t, int64_t k, int64_t d)
 const struct table_impl table_bare = {
 	.name = "bare", .note = "reference: no deletes, not linearizable",
 	.caps = CAP_MULTI_WRITER | CAP_PROCESSES, .reference = true,
-	.create = create, .destroy = destroy,
+	.create = create, .destroy = destroy, .process_enter = prefault,
 	.insert = insert, .get = get, .put = put, .add = add,
 };

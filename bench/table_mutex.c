@@ -45,6 +45,8 @@ static void destroy(void *t)
 	bench_shared_free(l, l->bytes);
 }
 
+static void prefault(void *t) { bench_shared_prefault(t, ((struct locked *)t)->bytes); }
+
 /* The key's slot, or where to insert it (the first tombstone or empty). */
 static uint64_t find(struct locked *l, int64_t k, bool *present)
 {
@@ -133,6 +135,6 @@ static void add(void *t, int64_t k, int64_t d)
 const struct table_impl table_mutex = {
 	.name = "mutex", .note = "one process-shared pthread mutex",
 	.caps = CAP_MULTI_WRITER | CAP_PROCESSES | CAP_REMOVE,
-	.create = create, .destroy = destroy,
+	.create = create, .destroy = destroy, .process_enter = prefault,
 	.insert = insert, .get = get, .put = put, .remove = remove_key, .add = add,
 };

@@ -29,6 +29,7 @@ static void *create_small(uint64_t capacity)
 }
 
 static void destroy(void *t) { satomic_map_close(t); }
+static void prefault(void *t) { (void)satomic_map_prefault(t); }
 
 static bool insert(void *t, int64_t k, int64_t v)
 {
@@ -54,7 +55,7 @@ static size_t get_many(void *t, const int64_t *k, size_t n, int64_t *v)
 const struct table_impl table_satomic = {
 	.name = "satomic", .note = "",
 	.caps = CAP_MULTI_WRITER | CAP_PROCESSES | CAP_REMOVE,
-	.create = create, .destroy = destroy,
+	.create = create, .destroy = destroy, .process_enter = prefault,
 	.insert = insert, .get = get, .put = put, .remove = remove_key,
 	.add = add, .get_many = get_many,
 };
@@ -63,7 +64,7 @@ const struct table_impl table_satomic = {
 const struct table_impl table_satomic_grow = {
 	.name = "satomic-grow", .note = "created for 1024 keys, grows online",
 	.caps = CAP_MULTI_WRITER | CAP_PROCESSES | CAP_REMOVE, .reference = true,
-	.create = create_small, .destroy = destroy,
+	.create = create_small, .destroy = destroy, .process_enter = prefault,
 	.insert = insert, .get = get, .put = put, .remove = remove_key,
 	.add = add, .get_many = get_many,
 };
