@@ -198,6 +198,35 @@ static void check_remove(struct satomic_map *m, int64_t n, uint64_t acked)
 	ck_assert(r == -ENOENT || (r == 0 && v == VALUE_OF(1)));
 }
 
+/* Left migrating a table of two chunks or more (one of a single chunk
+ * completes within the insert that starts it): garbage keys, as above. */
+static int64_t setup_migrating(struct satomic_map *m)
+{
+	static int64_t garbage = 1ll << 41;
+	struct satomic_map_stats st;
+	int64_t n = fill(m, 40);
+
+	do {
+		ck_assert_int_eq(satomic_map_insert(m, KEY_OF(garbage), 0), 0);
+		garbage++;
+		ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	} while (!(st.migrating && st.slots >= 512));
+	return n;
+}
+
+/* Prefaulting changes nothing, whenever it is killed or stopped. */
+static int op_prefault(struct satomic_map *m, int64_t n, uint64_t *acked)
+{
+	(void)n; (void)acked;
+	return satomic_map_prefault(m);
+}
+
+static void check_prefault(struct satomic_map *m, int64_t n, uint64_t acked)
+{
+	(void)acked;
+	ck_assert_int_eq(satomic_map_contains(m, KEY_OF(n)), 0);
+}
+
 #define GROWS 3	/* scenarios[GROWS]: an insert that grows the map */
 static const struct scenario scenarios[] = {
 	{ "insert", setup_small, 100, 100, op_insert, check_insert, 3 },
@@ -207,6 +236,9 @@ static const struct scenario scenarios[] = {
 	{ "insert that reuses an area", setup_reuse, 100, 100, op_insert, check_insert, 100 },
 	{ "insert that drops tombstones", setup_tombstones, 100, 100, op_insert,
 	  check_insert, 100 },
+	{ "prefault", setup_small, 100, 100, op_prefault, check_prefault, 2 },
+	{ "prefault during a migration", setup_migrating, 100, 100000, op_prefault,
+	  check_prefault, 2 },
 };
 
 /* The key of the setup the operation changes, or -1. */
