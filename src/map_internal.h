@@ -338,7 +338,11 @@ static inline bool fast_word_set(struct satomic_map *m, uint64_t w)
 	if ((w & 1u << 10) || (w >> 6 & 15) >= MAP_AREAS || log2 < m->min_log2 ||
 	    log2 > m->max_log2)
 		return false;	/* migrating, or not to be trusted */
-	__atomic_store_n(&m->fast_word, w, __ATOMIC_RELAXED);
+	/* Stored only if it changed: the line is read by every operation of
+	 * every thread, and a store of the same word would still take it from
+	 * their caches (a lookup that passes a tombstone comes here each time). */
+	if (__atomic_load_n(&m->fast_word, __ATOMIC_RELAXED) != w)
+		__atomic_store_n(&m->fast_word, w, __ATOMIC_RELAXED);
 	return true;
 }
 
