@@ -1,7 +1,7 @@
 /*
  * Growth and reclamation at scale:
  *  - a map created for 1,000 keys grows to 16M keys under four writer
- *    processes, and holds exactly what they wrote;
+ *    processes (SATOMIC_TEST_PROCS), and holds exactly what they wrote;
  *  - two processes churn a fixed-size map through 100 times its capacity
  *    with a bounded live set: never -ENOSPC, and the memory the file system
  *    holds for it stays within the map's fixed reservation however long it
@@ -12,7 +12,7 @@
 
 #include <sys/stat.h>
 
-#define WRITERS 4
+static int writers = 4;	/* SATOMIC_TEST_PROCS */
 /* 16M keys; 2M under ThreadSanitizer, whose shadow of four processes'
  * views of a 16M-key map does not fit in memory. */
 #if defined(__SANITIZE_THREAD__)
@@ -34,7 +34,7 @@ static int grow_writer(int w, void *arg)
 	struct satomic_map *m = arg;
 	int64_t i;
 
-	for (i = w; i < TOTAL; i += WRITERS)
+	for (i = w; i < TOTAL; i += writers)
 		if (satomic_map_insert(m, key_of(i), value_of(i)) != 0)
 			return 1;
 	return 0;
@@ -50,7 +50,7 @@ START_TEST(test_grow_from_1000)
 	char report[256];
 
 	ck_assert_int_eq(satomic_map_create_anon(1000, TOTAL * 2, 0, &m), 0);
-	run_children(WRITERS, grow_writer, m);
+	run_children(writers, grow_writer, m);
 	ck_assert_int_eq(satomic_map_count(m), TOTAL);
 	for (i = 0; i < TOTAL; i += CHUNK) {
 		for (j = 0; j < CHUNK; j++)
@@ -151,6 +151,7 @@ int main(void)
 	TCase *tc = tcase_create("growth");
 
 	skip_unless_map_available();
+	writers = test_procs(writers, 1, 64);
 	tcase_add_test(tc, test_grow_from_1000);
 	tcase_add_test(tc, test_churn_memory_is_bounded);
 	tcase_set_timeout(tc, 900);

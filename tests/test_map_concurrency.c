@@ -1,6 +1,7 @@
 /*
  * The map under concurrency, with exact final states:
- *  - threads, and processes forked on an anonymous map, inserting disjoint
+ *  - threads, and processes forked on an anonymous map (4 of each, or
+ *    SATOMIC_TEST_PROCS, also the racers when more than 6), inserting disjoint
  *    keys, removing some, and bumping shared counters while the map grows;
  *  - processes started separately (exec of tests/helper) that attach by name;
  *  - many processes inserting the same keys: exactly one wins each;
@@ -16,7 +17,8 @@
 #include <signal.h>
 #include <time.h>
 
-#define WORKERS 4
+#define MAX_WORKERS 32
+static int procs = 4;	/* SATOMIC_TEST_PROCS: workers of the disjoint tests */
 #define PER_WORKER 20000
 
 /* A value no other key has, so a torn or misplaced value shows. */
@@ -84,14 +86,13 @@ static void *thread_main(void *arg)
 }
 
 /* Run fn in n threads, each given { its number, m }; each must return NULL. */
-#define MAX_THREADS 8
 static void run_threads(int n, void *(*fn)(void *), struct satomic_map *m)
 {
-	pthread_t t[MAX_THREADS];
-	void *args[MAX_THREADS][2], *rc;
+	pthread_t t[MAX_WORKERS];
+	void *args[MAX_WORKERS][2], *rc;
 	int w;
 
-	ck_assert_int_le(n, MAX_THREADS);
+	ck_assert_int_le(n, MAX_WORKERS);
 	for (w = 0; w < n; w++) {
 		args[w][0] = (void *)(intptr_t)w;
 		args[w][1] = m;
@@ -108,8 +109,8 @@ START_TEST(test_threads)
 	struct satomic_map *m;
 
 	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &m), 0);	/* grows */
-	run_threads(WORKERS, thread_main, m);
-	check_disjoint(m, WORKERS);
+	run_threads(procs, thread_main, m);
+	check_disjoint(m, procs);
 	satomic_map_close(m);
 }
 END_TEST
@@ -167,8 +168,8 @@ START_TEST(test_processes)
 	struct satomic_map *m;
 
 	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &m), 0);
-	run_children(WORKERS, disjoint_worker, m);
-	check_disjoint(m, WORKERS);
+	run_children(procs, disjoint_worker, m);
+	check_disjoint(m, procs);
 	satomic_map_close(m);
 }
 END_TEST
@@ -248,15 +249,16 @@ static int racer(int r, void *arg)
 START_TEST(test_same_key_race)
 {
 	struct race *race = shared_pages(sizeof(*race));
+	const int racers = procs > RACERS ? procs : RACERS;
 	int64_t k, v;
 
 	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &race->m), 0);
-	run_children(RACERS, racer, race);
+	run_children(racers, racer, race);
 	for (k = 0; k < RACE_KEYS; k++) {
 		ck_assert_msg(race->wins[k] == 1, "key %lld inserted %llu times",
 			      (long long)k, (unsigned long long)race->wins[k]);
 		ck_assert_int_eq(satomic_map_get(race->m, k * 1000003, &v), 0);
-		ck_assert(v >= 0 && v < RACERS);
+		ck_assert(v >= 0 && v < racers);
 	}
 	ck_assert_int_eq(satomic_map_count(race->m), RACE_KEYS);
 	assert_sound(race->m);
@@ -407,6 +409,7 @@ int main(void)
 	TCase *tc = tcase_create("concurrency");
 
 	skip_unless_map_available();
+	procs = test_procs(procs, 1, MAX_WORKERS);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_counters_own_and_shared);
 	tcase_add_test(tc, test_processes);

@@ -23,7 +23,8 @@
  * -ENOTSUP, checked): the linearizability torture runs the 32- and 64-bit
  * chains alone, and the pause torture is skipped.
  *
- * SATOMIC_TORTURE=long (make stress) runs the long tiers.
+ * SATOMIC_TORTURE=long (make stress) runs the long tiers;
+ * SATOMIC_TEST_PROCS=N runs N processes instead of 4 (2 to 15).
  */
 #include "sharedatomic.h"
 #include "testutil.h"
@@ -33,9 +34,11 @@
 #include <signal.h>
 #include <time.h>
 
-#define PROCS 4
+#define MAX_PROCS 15			/* the parent's worker number < LC_WORKERS_MAX */
 #define THREADS 2
-#define WORKERS (PROCS * THREADS)
+#define MAX_WORKERS (MAX_PROCS * THREADS)
+static int procs = 4;			/* SATOMIC_TEST_PROCS: worker processes */
+#define WORKERS ((unsigned)procs * THREADS)
 #define PARENT WORKERS			/* the worker number of the final reads */
 #define HOT_KEYS 8			/* keys 0 .. 7: contended */
 #define WARM_KEYS 2048			/* keys 0 .. 2047: random operations */
@@ -77,7 +80,7 @@ struct worker_log {
 
 struct shared {
 	uint64_t clock __attribute__((aligned(64)));
-	struct worker_log w[WORKERS];
+	struct worker_log w[MAX_WORKERS];
 	uint32_t chain32 __attribute__((aligned(64)));
 	uint64_t chain64 __attribute__((aligned(64)));
 	struct satomic_u128 chain128 __attribute__((aligned(64)));
@@ -464,22 +467,22 @@ static long run_round(const struct tier *t)
 {
 	const uint64_t quota = (uint64_t)(t->ops_per_round / WORKERS);
 	uint64_t rng = 0x853c49e6748fea9bull ^ (uint64_t)time(NULL);
-	pid_t pid[PROCS];
+	pid_t pid[MAX_PROCS];
 	long kills = 0, armed = 0;
 	int p, w, alive, status;
 
-	for (w = 0; w < WORKERS; w++)
+	for (w = 0; w < (int)WORKERS; w++)
 		sh->w[w].quota = quota;
-	for (p = 0; p < PROCS; p++, armed++)
+	for (p = 0; p < procs; p++, armed++)
 		pid[p] = spawn(p, 1 + (long)(rng_next(&rng) % 2000000));
-	for (alive = PROCS; alive > 0;) {
+	for (alive = procs; alive > 0;) {
 		pid_t done = wait(&status);
 		bool more, work;
 
 		ck_assert_int_gt(done, 0);
-		for (p = 0; p < PROCS && pid[p] != done; p++)
+		for (p = 0; p < procs && pid[p] != done; p++)
 			;
-		ck_assert_int_lt(p, PROCS);
+		ck_assert_int_lt(p, procs);
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
 			kills++;
 			mark_pending(p);
@@ -673,7 +676,7 @@ END_TEST
 #define LIVE_PER_PROC 1500
 
 struct pause_shared {
-	uint64_t ops[PROCS] __attribute__((aligned(64)));
+	uint64_t ops[MAX_PROCS] __attribute__((aligned(64)));
 	uint64_t stop __attribute__((aligned(64)));
 };
 
@@ -713,7 +716,7 @@ static double window(struct pause_shared *ps, const pid_t *pid, int victim,
 {
 	const struct timespec len = { 0, 200000000 };
 	struct satomic_map_stats st0, st1;
-	uint64_t before[PROCS];
+	uint64_t before[MAX_PROCS];
 	double t0, sum = 0;
 	int p, status;
 
@@ -723,11 +726,11 @@ static double window(struct pause_shared *ps, const pid_t *pid, int victim,
 		ck_assert(WIFSTOPPED(status));
 	}
 	ck_assert_int_eq(satomic_map_stats(map, &st0), 0);
-	for (p = 0; p < PROCS; p++)
+	for (p = 0; p < procs; p++)
 		before[p] = __atomic_load_n(&ps->ops[p], __ATOMIC_RELAXED);
 	t0 = now_s();
 	nanosleep(&len, NULL);
-	for (p = 0; p < PROCS; p++) {
+	for (p = 0; p < procs; p++) {
 		uint64_t d = __atomic_load_n(&ps->ops[p], __ATOMIC_RELAXED) - before[p];
 
 		if (p == victim)
@@ -741,7 +744,7 @@ static double window(struct pause_shared *ps, const pid_t *pid, int victim,
 	*migrations += st1.migrations - st0.migrations;
 	if (stop)
 		kill(pid[victim], SIGCONT);
-	return sum / (PROCS - 1);
+	return sum / (procs - 1);
 }
 
 START_TEST(test_progress_while_one_is_stopped)
@@ -750,13 +753,13 @@ START_TEST(test_progress_while_one_is_stopped)
 	struct pause_shared *ps = shared_pages(sizeof(*ps));
 	double *running, *paused;
 	uint64_t mig_running = 0, mig_paused = 0;
-	pid_t pid[PROCS];
+	pid_t pid[MAX_PROCS];
 	char report[256];
 	long i;
 	int p, status;
 
 	ck_assert_int_eq(satomic_map_create_anon(64, 1 << 20, 0, &map), 0);
-	for (p = 0; p < PROCS; p++) {
+	for (p = 0; p < procs; p++) {
 		pid[p] = fork();
 		ck_assert_int_ge(pid[p], 0);
 		if (pid[p] == 0)
@@ -768,26 +771,26 @@ START_TEST(test_progress_while_one_is_stopped)
 	paused = calloc((size_t)t->pauses, sizeof(double));
 	ck_assert(running != NULL && paused != NULL);
 	for (i = 0; i < t->pauses; i++) {
-		int victim = (int)(i % PROCS);
+		int victim = (int)(i % procs);
 
 		running[i] = window(ps, pid, victim, false, &mig_running);
 		paused[i] = window(ps, pid, victim, true, &mig_paused);
 	}
 	__atomic_store_n(&ps->stop, 1, __ATOMIC_RELAXED);
-	for (p = 0; p < PROCS; p++) {
+	for (p = 0; p < procs; p++) {
 		ck_assert_int_eq(waitpid(pid[p], &status, 0), pid[p]);
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 			      "churn process %d: status 0x%x", p, status);
 	}
 	ck_assert_msg(satomic_map_check(map, report, sizeof(report)) == 0,
 		      "integrity: %s", report);
-	ck_assert_int_eq(satomic_map_count(map), PROCS * LIVE_PER_PROC);
+	ck_assert_int_eq(satomic_map_count(map), procs * LIVE_PER_PROC);
 	qsort(running, (size_t)t->pauses, sizeof(double), by_double);
 	qsort(paused, (size_t)t->pauses, sizeof(double), by_double);
 	printf("pause: %ld SIGSTOPs of 200 ms; the other %d processes: median "
 	       "%.0f ops/s each with all running, %.0f with one stopped (%.2fx); "
 	       "migrations completed: %llu while one was stopped, %llu otherwise\n",
-	       t->pauses, PROCS - 1, running[t->pauses / 2], paused[t->pauses / 2],
+	       t->pauses, procs - 1, running[t->pauses / 2], paused[t->pauses / 2],
 	       paused[t->pauses / 2] / running[t->pauses / 2],
 	       (unsigned long long)mig_paused, (unsigned long long)mig_running);
 	ck_assert_uint_gt(mig_paused, 0);
@@ -804,6 +807,7 @@ int main(void)
 	TCase *tc = tcase_create("torture");
 
 	chains_only = !map_available();
+	procs = test_procs(procs, 2, MAX_PROCS);	/* pause needs 2 */
 	tcase_set_timeout(tc, tier() == &longer ? 7200 : 600);
 	tcase_add_test(tc, test_linearizable_under_kills);
 	if (chains_only)

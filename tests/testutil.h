@@ -34,6 +34,28 @@ static inline void *shared_pages(size_t size)
 	return p;
 }
 
+/*
+ * How many worker processes (or threads) a concurrency test starts: dflt,
+ * or SATOMIC_TEST_PROCS (min to max) to run it wider on a machine with many
+ * cores (doc/testing.md).  A value out of range is a hard error (exit 99):
+ * a run asked to be wide must not quietly run narrow.
+ */
+static inline int test_procs(int dflt, int min, int max)
+{
+	const char *s = getenv("SATOMIC_TEST_PROCS");
+	char *end;
+	long n;
+
+	if (s == NULL || *s == '\0')
+		return dflt;
+	n = strtol(s, &end, 10);
+	if (*end != '\0' || n < min || n > max) {
+		fprintf(stderr, "SATOMIC_TEST_PROCS=%s: %d to %d here\n", s, min, max);
+		exit(99);
+	}
+	return (int)n;
+}
+
 /* Fork n children running fn(i, arg); each must exit 0. */
 static inline void run_children(int n, int (*fn)(int, void *), void *arg)
 {
