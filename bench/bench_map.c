@@ -1,6 +1,7 @@
 /*
  * Map workloads, for each contender, key count, and mode (1 thread, 2
- * threads, 2 processes where the table lives in shared memory):
+ * threads, 2 processes where the table lives in shared memory; --workers
+ * picks other counts):
  *
  *   insert    N distinct keys into a fresh, presized table
  *   get_hit   lookups of present keys      get_miss  of absent keys
@@ -140,14 +141,33 @@ static void fill_ops(enum kind kind, int64_t *ops, uint8_t *dice,
 }
 
 struct mode {
-	const char *name;
+	char name[24];
 	int workers;
 	bool processes;
 };
-static const struct mode modes[] = {
-	{ "1 thread", 1, false }, { "2 threads", 2, false }, { "2 processes", 2, true },
-};
-#define NMODES (sizeof(modes) / sizeof(modes[0]))
+#define MAX_MODES 16
+
+/* The modes measured: for each worker count of --workers (default 1, 2),
+ * that many threads and, from 2 on, that many processes. */
+static int make_modes(const struct options *o, struct mode *modes)
+{
+	static const int dflt[] = { 1, 2 };
+	const int *counts = o->nworkers ? o->workers : dflt;
+	int c, n = 0, ncounts = o->nworkers ? o->nworkers : 2;
+
+	for (c = 0; c < ncounts; c++) {
+		int w = counts[c];
+
+		modes[n] = (struct mode){ "", w, false };
+		snprintf(modes[n++].name, sizeof(modes->name), "%d thread%s", w,
+			 w > 1 ? "s" : "");
+		if (w > 1) {
+			modes[n] = (struct mode){ "", w, true };
+			snprintf(modes[n++].name, sizeof(modes->name), "%d processes", w);
+		}
+	}
+	return n;
+}
 
 /* Whether impl can run kind in mode; if not, why. */
 static const char *unsupported(const struct table_impl *impl, enum kind kind,
@@ -205,6 +225,24 @@ static double measure(const struct table_impl *impl, struct job *j,
 			   impl->thread_enter, impl->thread_exit, j->table);
 }
 
+/*
+ * A worker's operations in a run: per_worker, but a run's total is at most
+ * 2 * per_worker (as with 2 workers), so that many workers do not multiply
+ * the time a row takes; churn removes keys that exist: at most half the
+ * live set per run.
+ */
+static uint64_t ops_per_worker(uint64_t per_worker, uint64_t size, enum kind kind,
+			       const struct mode *m)
+{
+	uint64_t w = (uint64_t)m->workers, n = per_worker * 2 / w;
+
+	if (n > per_worker)
+		n = per_worker;
+	if (kind == CHURN && n * w > size / 2)
+		n = size / 2 / w;
+	return n;
+}
+
 static void prefill(const struct table_impl *impl, void *table, uint64_t n)
 {
 	uint64_t i;
@@ -240,6 +278,8 @@ int bench_map(const struct options *o, struct result *rs, int max)
 	const uint64_t per_worker = o->quick ? 200000 : 2000000;
 	const struct table_impl *chosen[16];
 	const struct table_impl *const *bench_tables = chosen;
+	struct mode modes[MAX_MODES];
+	const int nmodes = make_modes(o, modes);
 	int ntables = 0, n = 0, si, k, mi, rep, t;
 	struct result *slot[16];
 	void *tables[16];
@@ -256,7 +296,7 @@ int bench_map(const struct options *o, struct result *rs, int max)
 
 		fprintf(stderr, "map, %llu keys:", (unsigned long long)size);
 		/* insert: a fresh table per repetition. */
-		for (mi = 0; mi < (int)NMODES; mi++) {
+		for (mi = 0; mi < nmodes; mi++) {
 			for (t = 0; t < ntables; t++) {
 				slot[t] = new_result(rs, &n, max, INSERT, size, &modes[mi],
 						     bench_tables[t]);
@@ -292,7 +332,7 @@ int bench_map(const struct options *o, struct result *rs, int max)
 		}
 		for (k = GET_HIT; k <= CHURN; k++) {
 			fill_ops((enum kind)k, ops, dice, count, size);
-			for (mi = 0; mi < (int)NMODES; mi++) {
+			for (mi = 0; mi < nmodes; mi++) {
 				for (t = 0; t < ntables; t++) {
 					const char *why = unsupported(bench_tables[t], (enum kind)k,
 								      &modes[mi]);
@@ -305,12 +345,8 @@ int bench_map(const struct options *o, struct result *rs, int max)
 				for (rep = WARMUP; rep < o->reps; rep++)
 					for (t = 0; t < ntables; t++) {
 						const struct table_impl *impl = bench_tables[t];
-						/* Churn removes keys that exist: at most half
-						 * the live set per run. */
-						uint64_t n_ops = k == CHURN && per_worker *
-							(uint64_t)modes[mi].workers > size / 2
-							? size / 2 / (uint64_t)modes[mi].workers
-							: per_worker;
+						uint64_t n_ops = ops_per_worker(per_worker, size,
+										(enum kind)k, &modes[mi]);
 						struct job j = { impl, tables[t], (enum kind)k, ops,
 								 dice, n_ops, churn[t], size };
 

@@ -13,6 +13,8 @@ struct options {
 	const char *only;	/* "map", "prims" or NULL for both */
 	uint64_t keys[2];	/* map sizes (0: the defaults) */
 	const char *contenders;	/* comma-separated names, or NULL for all */
+	int workers[8];		/* map worker counts, ascending (--workers) */
+	int nworkers;		/* 0: 1 and 2 */
 };
 
 /* Repetitions start at WARMUP: the first run of each row is not counted
@@ -24,7 +26,7 @@ struct result {
 	char group[32];		/* "map" or "primitives" */
 	char workload[32];
 	uint64_t size;		/* keys (map) or 0 */
-	char mode[16];		/* "1 thread", "2 threads", "2 processes" */
+	char mode[24];		/* "1 thread", "N threads", "N processes" */
 	char contender[32];
 	bool peer;		/* counts as a peer for "vs best peer" */
 	int n;

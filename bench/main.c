@@ -17,6 +17,8 @@
 #include "bench.h"
 #include "harness.h"
 
+#define MAX_RESULTS 4096
+
 const struct table_impl *const all_tables[] = {
 	&table_satomic,
 	&table_satomic_grow,
@@ -182,11 +184,32 @@ static void summary(FILE *out, const struct result *rs, int n)
 	}
 }
 
+/* --workers 1,2,4: the map's worker counts, each >= 1, ascending. */
+static int parse_workers(const char *list, struct options *o)
+{
+	const char *p = list;
+	char *end;
+
+	for (o->nworkers = 0; o->nworkers < 8; p = end + 1) {
+		long w = strtol(p, &end, 10);
+
+		if (end == p || w < 1 || w > 64 ||
+		    (o->nworkers > 0 && w <= o->workers[o->nworkers - 1]))
+			return -1;
+		o->workers[o->nworkers++] = (int)w;
+		if (*end == '\0')
+			return 0;
+		if (*end != ',')
+			return -1;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .reps = 5 };
 	const char *csv_path = NULL, *summary_path = NULL;
-	static struct result rs[1024];
+	static struct result rs[MAX_RESULTS];
 	int n = 0, i;
 
 	for (i = 1; i < argc; i++) {
@@ -203,7 +226,13 @@ int main(int argc, char **argv)
 			o.keys[1] = *end == ',' ? strtoull(end + 1, NULL, 10) : 0;
 		} else if (strcmp(argv[i], "--contenders") == 0 && i + 1 < argc)
 			o.contenders = argv[++i];
-		else if (strcmp(argv[i], "--hugepages") == 0)
+		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+			if (parse_workers(argv[++i], &o) < 0) {
+				fprintf(stderr, "--workers: up to 8 counts, ascending, "
+					"1 to 64 each, as 1,2,4\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--hugepages") == 0)
 			bench_hugepages = true;
 		else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
 			csv_path = argv[++i];
@@ -211,7 +240,8 @@ int main(int argc, char **argv)
 			summary_path = argv[++i];
 		else {
 			fprintf(stderr, "usage: %s [--quick] [--reps N] [--only map|prims|migration] "
-				"[--keys N[,N]] [--contenders a,b,...] [--hugepages] [--csv FILE] "
+				"[--keys N[,N]] [--contenders a,b,...] [--workers N,N,...] [--hugepages] "
+				"[--csv FILE] "
 				"[--summary FILE]\n", argv[0]);
 			return 2;
 		}
@@ -227,9 +257,9 @@ int main(int argc, char **argv)
 	       o.reps);
 	fflush(stdout);	/* forked workers must not inherit unflushed output */
 	if (o.only == NULL || strcmp(o.only, "prims") == 0)
-		n += bench_prims(&o, rs + n, 1024 - n);
+		n += bench_prims(&o, rs + n, MAX_RESULTS - n);
 	if (o.only == NULL || strcmp(o.only, "map") == 0)
-		n += bench_map(&o, rs + n, 1024 - n);
+		n += bench_map(&o, rs + n, MAX_RESULTS - n);
 	results_print(stdout, rs, n);
 	summary(stdout, rs, n);
 	if (csv_path) {
