@@ -241,8 +241,7 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: %s [--quick] [--reps N] [--only map|prims|migration] "
 				"[--keys N[,N]] [--contenders a,b,...] [--workers N,N,...] [--hugepages] "
-				"[--csv FILE] "
-				"[--summary FILE]\n", argv[0]);
+				"[--csv FILE] [--summary FILE]\n", argv[0]);
 			return 2;
 		}
 	}
