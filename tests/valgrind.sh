@@ -31,8 +31,9 @@ for s in $suites; do
 	prog=${s%%:*}
 	case $s in *:*) case=${s#*:} ;; *) case= ;; esac
 	log=valgrind-$prog${case:+-$case}.log
-	# Check's timeouts are for native speed.
-	if env -u SATOMIC_TORTURE ${case:+CK_RUN_CASE=$case} CK_TIMEOUT_MULTIPLIER=50 \
+	# At their CI sizes, valgrind being 20-50 times slower; Check's
+	# timeouts are for native speed.
+	if env -u SATOMIC_TORTURE -u SATOMIC_TEST_PROCS ${case:+CK_RUN_CASE=$case} CK_TIMEOUT_MULTIPLIER=50 \
 	   "$top_builddir/libtool" --mode=execute valgrind -q --error-exitcode=99 \
 		--leak-check=full --errors-for-leak-kinds=definite,indirect \
 		"$top_builddir/tests/$prog" >"$log" 2>&1; then
