@@ -322,15 +322,16 @@ static int populate(unsigned char *p, size_t len)
 	uintptr_t hi = ((uintptr_t)p + len + page - 1) & ~(page - 1);
 
 #ifdef MADV_POPULATE_WRITE
-	while (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) != 0) {
-		if (errno == EINTR)
-			continue;
-		if (errno != EINVAL)
-			return errno == ENOMEM ? -ENOMEM : -EFAULT;
-		goto read_each_page;	/* an older kernel */
-	}
-	return 0;
-read_each_page:
+	int r;
+
+	do
+		r = madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+	while (r != 0 && errno == EINTR);
+	if (r == 0)
+		return 0;
+	if (errno != EINVAL)
+		return errno == ENOMEM ? -ENOMEM : -EFAULT;
+	/* EINVAL: a kernel before 5.14 */
 #endif
 	for (; lo < hi; lo += page)
 		(void)*(volatile const unsigned char *)lo;

@@ -335,14 +335,17 @@ static inline bool fast_word_set(struct satomic_map *m, uint64_t w)
 {
 	unsigned log2 = (unsigned)(w & 63);
 
+	/* Already there: no store, since the line is read by every operation
+	 * of every thread, and storing even the same word would take it from
+	 * their caches (a lookup that passes a tombstone comes here each time).
+	 * Every word in fast_word passed the checks below (fast_word_init's
+	 * too), so this one needs them no more. */
+	if (__atomic_load_n(&m->fast_word, __ATOMIC_RELAXED) == w)
+		return true;
 	if ((w & 1u << 10) || (w >> 6 & 15) >= MAP_AREAS || log2 < m->min_log2 ||
 	    log2 > m->max_log2)
 		return false;	/* migrating, or not to be trusted */
-	/* Stored only if it changed: the line is read by every operation of
-	 * every thread, and a store of the same word would still take it from
-	 * their caches (a lookup that passes a tombstone comes here each time). */
-	if (__atomic_load_n(&m->fast_word, __ATOMIC_RELAXED) != w)
-		__atomic_store_n(&m->fast_word, w, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->fast_word, w, __ATOMIC_RELAXED);
 	return true;
 }
 

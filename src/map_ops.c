@@ -859,9 +859,8 @@ static bool probe_batch(struct satomic_map *m, const uint64_t *h,
 	const uint64_t w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
 	size_t j;
 
-	if (w != __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED) &&
-	    !fast_word_set(m, w))
-		return false;
+	if (!fast_word_set(m, w))
+		return false;	/* migrating: the general path */
 	for (j = 0; j < len; j++)
 		r[j] = probe_chain(m, w, h[j], &v[j]);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
