@@ -149,6 +149,12 @@ static int validate(const struct map_header *h, size_t size, struct layout *l)
 	return 0;
 }
 
+/* fast_desc keeps 64 - log2 (1..63) in the six low bits of an area's first
+ * slot, which is 64-aligned (so is mem), and is indexed by area << 6 | log2. */
+_Static_assert(CACHELINE == 64 && AREA_CTL_BYTES % 64 == 0 && PAGE % 64 == 0 &&
+	       MAP_MIN_LOG2 > 0 && MAP_MAX_LOG2 < 64 && MAP_AREAS <= 4,
+	       "fast_desc packing");
+
 static int attach(unsigned char *mem, size_t size,
 		  struct satomic_region *region, struct satomic_map **out)
 {
@@ -156,7 +162,7 @@ static int attach(unsigned char *mem, size_t size,
 	struct satomic_map *m;
 	struct layout l;
 	struct view v;
-	unsigned a;
+	unsigned a, l2;
 	int err;
 
 	if (!sat_cpu_has_cas128())
@@ -183,7 +189,9 @@ static int attach(unsigned char *mem, size_t size,
 	m->areas_offset = l.areas_offset;
 	for (a = 0; a < MAP_AREAS; a++) {
 		m->area[a] = mem + l.areas_offset + (size_t)a * l.area_bytes;
-		m->area_slots[a] = (const struct slot *)(m->area[a] + AREA_CTL_BYTES);
+		for (l2 = copy.min_log2; l2 <= copy.max_log2; l2++)
+			m->fast_desc[a << 6 | l2] =
+				(uintptr_t)(m->area[a] + AREA_CTL_BYTES) | (64 - l2);
 	}
 	m->registry = (struct participant *)(mem + l.registry_offset);
 	m->region = region;

@@ -181,11 +181,11 @@ struct view;
 _Static_assert((MAP_AREAS & (MAP_AREAS - 1)) == 0, "areas: a power of two");
 
 struct satomic_map {
-	/* The first cache line holds all that a lookup's fast path reads. */
+	/* A lookup's fast path reads the first cache line and one word of
+	 * fast_desc. */
 	uint64_t fast_word;		/* a lookup's guess, see fast_word_set */
 	uint64_t seed;			/* from the validated header */
 	uint64_t *state;		/* &hdr->state */
-	const struct slot *area_slots[MAP_AREAS];	/* each area's slots */
 	unsigned char *base;
 	size_t size;
 	struct map_header *hdr;
@@ -197,6 +197,11 @@ struct satomic_map {
 	struct satomic_region *region;	/* owned, NULL for caller memory */
 	uint64_t serial;		/* process-unique, keys thread caches */
 	struct reg_node *nodes;		/* registrations made through it */
+	/* The table a guess names, by the guess's low byte (its area and
+	 * log2): the area's first slot | (64 - log2), the shift that takes a
+	 * hash to its home.  Set at attach for every area and size the header
+	 * allows, never changed: a word read with any guess matches it. */
+	uintptr_t fast_desc[256];
 } __attribute__((aligned(CACHELINE)));
 
 /* A table as one operation sees it: derived from the state word. */
@@ -359,7 +364,9 @@ static inline void fast_word_init(struct satomic_map *m)
 static inline const struct slot *fast_home(const struct satomic_map *m,
 					   uint64_t w, uint64_t h)
 {
-	return &m->area_slots[w >> 6 & (MAP_AREAS - 1)][h >> (64 - (w & 63))];
+	uintptr_t d = m->fast_desc[w & 255];
+
+	return (const struct slot *)(d & ~(uintptr_t)63) + (h >> (d & 63));
 }
 
 static inline uint64_t key_hash(const struct satomic_map *m, int64_t key)

@@ -264,9 +264,10 @@ static __attribute__((noinline, cold)) int get_slow(struct satomic_map *m,
 static inline __attribute__((always_inline)) int
 probe_chain(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value)
 {
-	const struct slot *slots = m->area_slots[w >> 6 & (MAP_AREAS - 1)];
-	const uint64_t mask = (1ull << (w & 63)) - 1, want = h << 2 | ST_LIVE;
-	uint64_t kw, i = (uint64_t)(fast_home(m, w, h) - slots), left;
+	const uintptr_t d = m->fast_desc[w & 255];
+	const struct slot *slots = (const struct slot *)(d & ~(uintptr_t)63);
+	const uint64_t mask = ~0ull >> (d & 63), want = h << 2 | ST_LIVE;
+	uint64_t kw, i = h >> (d & 63), left;
 
 	for (left = mask >> 2;; left--, i = (i + 1) & mask) {
 		kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
