@@ -200,7 +200,7 @@ struct satomic_map {
 	/* The table a guess names, by the guess's low byte (its area and
 	 * log2): the area's first slot | (64 - log2), the shift that takes a
 	 * hash to its home.  Set at attach for every area and size the header
-	 * allows, never changed: a word read with any guess matches it. */
+	 * allows and never changed, so any guess finds its entry. */
 	uintptr_t fast_desc[256];
 } __attribute__((aligned(CACHELINE)));
 
@@ -360,13 +360,28 @@ static inline void fast_word_init(struct satomic_map *m)
 	m->fast_word = (uint64_t)m->min_log2;	/* area 0, generation 0 */
 }
 
+/* The fast_desc entry of the table the guess w names. */
+static inline uintptr_t fast_table(const struct satomic_map *m, uint64_t w)
+{
+	return m->fast_desc[w & 255];
+}
+
+/* That table's first slot (a macro: as an inline function it cost
+ * satomic_map_get two register moves), and the home of hash h in it. */
+#define DESC_SLOTS(d) ((const struct slot *)((d) & ~(uintptr_t)63))
+
+static inline uint64_t desc_home(uintptr_t d, uint64_t h)
+{
+	return h >> (d & 63);
+}
+
 /* The home slot of the key hashed h in the table the guess w names. */
 static inline const struct slot *fast_home(const struct satomic_map *m,
 					   uint64_t w, uint64_t h)
 {
-	uintptr_t d = m->fast_desc[w & 255];
+	uintptr_t d = fast_table(m, w);
 
-	return (const struct slot *)(d & ~(uintptr_t)63) + (h >> (d & 63));
+	return DESC_SLOTS(d) + desc_home(d, h);
 }
 
 static inline uint64_t key_hash(const struct satomic_map *m, int64_t key)

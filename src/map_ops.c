@@ -264,10 +264,10 @@ static __attribute__((noinline, cold)) int get_slow(struct satomic_map *m,
 static inline __attribute__((always_inline)) int
 probe_chain(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value)
 {
-	const uintptr_t d = m->fast_desc[w & 255];
-	const struct slot *slots = (const struct slot *)(d & ~(uintptr_t)63);
-	const uint64_t mask = ~0ull >> (d & 63), want = h << 2 | ST_LIVE;
-	uint64_t kw, i = h >> (d & 63), left;
+	const uintptr_t d = fast_table(m, w);
+	const struct slot *slots = DESC_SLOTS(d);
+	const uint64_t mask = desc_home(d, ~0ull), want = h << 2 | ST_LIVE;
+	uint64_t kw, i = desc_home(d, h), left;
 
 	for (left = mask >> 2;; left--, i = (i + 1) & mask) {
 		kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
