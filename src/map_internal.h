@@ -200,7 +200,8 @@ struct satomic_map {
 	/* The table a guess names, by the guess's low byte (its area and
 	 * log2): the area's first slot | (64 - log2), the shift that takes a
 	 * hash to its home.  Set at attach for every area and size the header
-	 * allows and never changed, so any guess finds its entry. */
+	 * allows, 0 elsewhere, and never changed: fast_word_set takes only
+	 * guesses that have an entry. */
 	uintptr_t fast_desc[256];
 } __attribute__((aligned(CACHELINE)));
 
@@ -328,39 +329,7 @@ static inline uint64_t state_load(const struct satomic_map *m)
 	return __atomic_load_n(&m->hdr->state, __ATOMIC_ACQUIRE);
 }
 
-/*
- * A lookup's guess at the current table, m->fast_word: a state word that
- * was current once, names no migration, and names a table inside an area
- * (any of them fits any area).  Threads overwrite it freely, racing, since
- * every word stored is such a word: whatever it holds, a probe through it
- * reads mapped memory, and the lookup confirms the guess by loading the
- * state word after its probe (src/map_ops.c).
- */
-static inline bool fast_word_set(struct satomic_map *m, uint64_t w)
-{
-	unsigned log2 = (unsigned)(w & 63);
-
-	/* Already there: no store, since the line is read by every operation
-	 * of every thread, and storing even the same word would take it from
-	 * their caches (a lookup that passes a tombstone comes here each time).
-	 * Every word in fast_word passed the checks below (fast_word_init's
-	 * too), so this one needs them no more. */
-	if (__atomic_load_n(&m->fast_word, __ATOMIC_RELAXED) == w)
-		return true;
-	if ((w & 1u << 10) || (w >> 6 & 15) >= MAP_AREAS || log2 < m->min_log2 ||
-	    log2 > m->max_log2)
-		return false;	/* migrating, or not to be trusted */
-	__atomic_store_n(&m->fast_word, w, __ATOMIC_RELAXED);
-	return true;
-}
-
-/* Generation 0 is never current: the first lookup sets a true guess. */
-static inline void fast_word_init(struct satomic_map *m)
-{
-	m->fast_word = (uint64_t)m->min_log2;	/* area 0, generation 0 */
-}
-
-/* The fast_desc entry of the table the guess w names. */
+/* The fast_desc entry of the table the guess w names (0: none). */
 static inline uintptr_t fast_table(const struct satomic_map *m, uint64_t w)
 {
 	return m->fast_desc[w & 255];
@@ -373,6 +342,35 @@ static inline uintptr_t fast_table(const struct satomic_map *m, uint64_t w)
 static inline uint64_t desc_home(uintptr_t d, uint64_t h)
 {
 	return h >> (d & 63);
+}
+
+/*
+ * A lookup's guess at the current table, m->fast_word: a state word that
+ * was current once, names no migration, and names a table inside an area
+ * (any of them fits any area).  Threads overwrite it freely, racing, since
+ * every word stored is such a word: whatever it holds, a probe through it
+ * reads mapped memory, and the lookup confirms the guess by loading the
+ * state word after its probe (src/map_ops.c).
+ */
+static inline bool fast_word_set(struct satomic_map *m, uint64_t w)
+{
+	/* Already there: no store, since the line is read by every operation
+	 * of every thread, and storing even the same word would take it from
+	 * their caches (a lookup that passes a tombstone comes here each time).
+	 * Every word in fast_word passed the checks below (fast_word_init's
+	 * too), so this one needs them no more. */
+	if (__atomic_load_n(&m->fast_word, __ATOMIC_RELAXED) == w)
+		return true;
+	if ((w & 1u << 10) || (w >> 6 & 15) >= MAP_AREAS || fast_table(m, w) == 0)
+		return false;	/* migrating, or a size the header does not allow */
+	__atomic_store_n(&m->fast_word, w, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* Generation 0 is never current: the first lookup sets a true guess. */
+static inline void fast_word_init(struct satomic_map *m)
+{
+	m->fast_word = (uint64_t)m->min_log2;	/* area 0, generation 0 */
 }
 
 /* The home slot of the key hashed h in the table the guess w names. */

@@ -266,7 +266,8 @@ probe_chain(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value
 {
 	const uintptr_t d = fast_table(m, w);
 	const struct slot *slots = DESC_SLOTS(d);
-	const uint64_t mask = desc_home(d, ~0ull), want = h << 2 | ST_LIVE;
+	const uint64_t mask = desc_home(d, ~0ull);	/* slots - 1 */
+	const uint64_t want = h << 2 | ST_LIVE;
 	uint64_t kw, i = desc_home(d, h), left;
 
 	for (left = mask >> 2;; left--, i = (i + 1) & mask) {

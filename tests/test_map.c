@@ -563,6 +563,29 @@ START_TEST(test_hostile_memory)
 	ck_assert_int_eq(satomic_map_check(m, NULL, 0), -EUCLEAN);
 	satomic_map_detach(m);
 	ck_assert_int_eq(satomic_map_attach(mem, size, &m), -EINVAL);
+	/* State words that name no migration but an area or a size the header
+	 * does not allow (bits 0-5 log2, 6-9 area, 10 migrating): refused
+	 * every time; a lookup must not take one as its guess. */
+	{
+		static const uint64_t bad_low[] = { 63, 7, 0, 41, 4u << 6 | 8, 15u << 6 | 8 };
+		uint64_t state;
+
+		memcpy(mem, good, 4096);
+		ck_assert_int_eq(satomic_map_attach(mem, size, &m), 0);
+		memcpy(&state, mem + 128, sizeof(state));
+		for (i = 0; i < sizeof(bad_low) / sizeof(bad_low[0]); i++) {
+			uint64_t bad = (state & ~(uint64_t)0x7ff) | bad_low[i];
+
+			memcpy(mem + 128, &bad, sizeof(bad));
+			ck_assert_int_eq(satomic_map_get(m, 1, &v), -EUCLEAN);
+			ck_assert_int_eq(satomic_map_get(m, 1, &v), -EUCLEAN);
+			ck_assert_int_eq(satomic_map_contains(m, 3), -EUCLEAN);
+		}
+		memcpy(mem + 128, &state, sizeof(state));
+		ck_assert_int_eq(satomic_map_get(m, 1, &v), 0);
+		ck_assert_int_eq(v, 1);
+		satomic_map_detach(m);
+	}
 	free(good);
 	munmap(mem, size);
 }
