@@ -107,6 +107,11 @@ enum { ST_KEYLESS = 0, ST_LIVE = 1, ST_TOMB = 2, ST_FROZEN = 3 };
 static inline unsigned kw_state(uint64_t kw) { return (unsigned)(kw & 3); }
 /* The key bits of a keyed word, or of H: H << 2. */
 static inline uint64_t kw_key(uint64_t kw) { return kw & ~3ull; }
+/* Whether kw is a keyed state (LIVE, TOMB or FROZEN) of the key bits key. */
+static inline bool kw_holds(uint64_t kw, uint64_t key)
+{
+	return kw_key(kw) == key && kw_state(kw) != ST_KEYLESS;
+}
 
 /* ---------------------------------------------------------------------------
  * The state word: which table is current, and the migration if one runs.
@@ -432,6 +437,10 @@ void sat_crash_point(void);
 #else
 #define CRASH_POINT() ((void)0)
 #endif
+/* The same, after a load whose word a later load must agree with (a key
+ * word before the value beside it): a process stopped there lets others
+ * change that slot before it reads on. */
+#define READ_POINT() CRASH_POINT()
 
 /* The double-word CAS on a slot (I3: every write is one). */
 static inline bool slot_cas(struct slot *s, uint64_t *kw, uint64_t *vw,
@@ -449,10 +458,38 @@ static inline bool slot_cas(struct slot *s, uint64_t *kw, uint64_t *vw,
 #endif
 }
 
+/*
+ * The value beside key word *kw, which the caller loaded from slot s: loaded
+ * after it, then the key word again, until the two key words agree (the
+ * later one is left in *kw).  The two words are read apart, not as one, and
+ * the slot may change in between.  While it holds a key (LIVE, TOMB or
+ * FROZEN) its value is that of its latest LIVE instant (only a LIVE slot's
+ * value changes; removing and freezing keep it), so a value read between
+ * two equal keyed words is the key's value at an instant between them.  But
+ * a migration turns a tombstone into the keyless MOVED_MID with value 0
+ * (for good: a slot never goes back to a keyed state): a value read across
+ * that would be one that no operation wrote (issue 16.1: a cas reported a
+ * mismatch with 0).  Lock-free: it reads again only when the slot changed.
+ */
+static inline uint64_t slot_value(const struct slot *s, uint64_t *kw)
+{
+	uint64_t vw, again;
+
+	for (;;) {
+		vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
+		again = __atomic_load_n(&s->kw, __ATOMIC_ACQUIRE);
+		if (again == *kw)
+			return vw;
+		*kw = again;
+	}
+}
+
+/* Both words of a slot, as they were together at one instant (as far as a
+ * keyed state's value goes: see slot_value). */
 static inline void slot_read(const struct slot *s, uint64_t *kw, uint64_t *vw)
 {
 	*kw = __atomic_load_n(&s->kw, __ATOMIC_ACQUIRE);
-	*vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
+	*vw = slot_value(s, kw);
 }
 
 /* ---------------------------------------------------------------------------

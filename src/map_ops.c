@@ -84,12 +84,16 @@ probe(const struct table *t, uint64_t h, uint64_t *i, uint64_t *kw,
 
 	for (d = 0; d < t->reach; d++, idx = (idx + 1) & t->mask) {
 		w = __atomic_load_n(&t->slots[idx].kw, __ATOMIC_ACQUIRE);
-		if (kw_key(w) == key && kw_state(w) != ST_KEYLESS) {
-			*i = idx;
-			*kw = w;
-			*vw = __atomic_load_n(&t->slots[idx].vw, __ATOMIC_ACQUIRE);
-			return kw_state(w) == ST_LIVE ? FOUND_LIVE :
-			       kw_state(w) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
+		if (kw_holds(w, key)) {
+			READ_POINT();
+			*vw = slot_value(&t->slots[idx], &w);
+			/* Still the key's, unless it turned MOVED_MID since. */
+			if (kw_holds(w, key)) {
+				*i = idx;
+				*kw = w;
+				return kw_state(w) == ST_LIVE ? FOUND_LIVE :
+				       kw_state(w) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
+			}
 		}
 		if (w == KW_EMPTY || w == KW_MOVED_END) {
 			*i = idx;
@@ -323,6 +327,7 @@ int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
 	w = __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED);
 	s = fast_home(m, w, h);
 	kw = __atomic_load_n(&s->kw, __ATOMIC_ACQUIRE);
+	READ_POINT();
 	vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__builtin_expect(__atomic_load_n(m->state, __ATOMIC_RELAXED) == w, 1)) {
@@ -409,7 +414,7 @@ static inline enum action decide(const struct request *rq, bool present,
 /* What a slot holds, for the key whose key bits are `key`. */
 static inline enum found classify(uint64_t kw, uint64_t key)
 {
-	if (kw_key(kw) == key && kw_state(kw) != ST_KEYLESS)
+	if (kw_holds(kw, key))
 		return kw_state(kw) == ST_LIVE ? FOUND_LIVE :
 		       kw_state(kw) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
 	if (kw == KW_EMPTY)
@@ -657,14 +662,20 @@ update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
 			goto out;	/* TOMB, FROZEN, MOVED, far: general path */
 	}
 live:
+	READ_POINT();
 	vw = __atomic_load_n(&t->slots[i].vw, __ATOMIC_ACQUIRE);
 	do {
 		*present = true;
 		*old = vw;
 		act = decide_op(op, arg, arg2, true, vw, &next);
-		if (act == KEEP)
-			done = 1;	/* linearized at the load of vw */
-		else if (act == WRITE)
+		if (act == KEEP) {
+			/* No CAS16 checks this vw: it stands only if the key
+			 * word still does (slot_value); else the general path.
+			 * Linearized at the slot's latest LIVE instant before
+			 * the load of vw. */
+			done = __atomic_load_n(&t->slots[i].kw, __ATOMIC_ACQUIRE) == kw;
+			break;
+		} else if (act == WRITE)
 			done = slot_cas(&t->slots[i], &kw, &vw, want, next);
 		else if ((done = slot_cas(&t->slots[i], &kw, &vw,
 					  want + ST_TOMB - ST_LIVE, vw)))

@@ -237,7 +237,7 @@ static int check_table(const struct satomic_map *m, const struct table *t,
 					"slot %llu", name, (long long)slot_key(m, t, i, kw),
 					(unsigned long long)i, (unsigned long long)home,
 					(unsigned long long)j);
-			if (kw_state(kj) != ST_KEYLESS && kw_key(kj) == kw_key(kw))
+			if (kw_holds(kj, kw_key(kw)))
 				return problem(report, size, "%s table: key %lld "
 					"twice, slots %llu and %llu", name,
 					(long long)slot_key(m, t, i, kw),
@@ -252,7 +252,7 @@ static int check_table(const struct satomic_map *m, const struct table *t,
 				slot_read(&tgt->slots[ti], &tk, &tv);
 				if (tk == KW_EMPTY)
 					break;
-				if (kw_state(tk) != ST_KEYLESS && kw_key(tk) == key)
+				if (kw_holds(tk, key))
 					return problem(report, size, "key %lld live in "
 						"the source and present in the target",
 						(long long)slot_key(m, t, i, kw));

@@ -480,6 +480,200 @@ START_TEST(test_no_resurrection_by_a_late_copy)
 }
 END_TEST
 
+/*
+ * Value-returning operations on a key that is removed while they are
+ * stopped.  The child runs one operation on KEY_OF(1) and is stopped at its
+ * n-th step (its reads of a slot too, where a key word is read before the
+ * value beside it); meanwhile the parent removes the key and churns until
+ * a migration completes (which turns the key's tombstone into a keyless
+ * slot whose value is 0).  Whatever the child then reports must be one of
+ * the two linearizations: before the removal (it saw VALUE_OF(1)) or after
+ * it (the key absent); never a value that no operation wrote.
+ */
+enum vop {
+	V_GET, V_CAS_MISS, V_CAS_HIT, V_REMOVE_IF_MISS, V_REMOVE_IF_HIT, V_PUT,
+	V_REPLACE, V_EXCHANGE, V_FETCH_ADD, V_REMOVE, V_INSERT, V_OPS
+};
+static const char *const vop_name[V_OPS] = {
+	"get", "cas (mismatch)", "cas (match)", "remove_if (mismatch)",
+	"remove_if (match)", "put", "replace", "exchange", "fetch_add",
+	"remove", "insert",
+};
+#define NEW_VALUE 777
+#define MISS_VALUE 12345
+
+struct vresult {
+	int r;
+	int64_t out;	/* *value, *old or *expected as the operation left it */
+};
+
+static void run_vop(struct satomic_map *m, enum vop op, struct vresult *res)
+{
+	int64_t k = KEY_OF(1), out = MISS_VALUE;
+	int r = -1;
+
+	switch (op) {
+	case V_GET: r = satomic_map_get(m, k, &out); break;
+	case V_CAS_MISS: r = satomic_map_cas(m, k, &out, NEW_VALUE); break;
+	case V_CAS_HIT: out = VALUE_OF(1); r = satomic_map_cas(m, k, &out, NEW_VALUE); break;
+	case V_REMOVE_IF_MISS: r = satomic_map_remove_if(m, k, MISS_VALUE); break;
+	case V_REMOVE_IF_HIT: r = satomic_map_remove_if(m, k, VALUE_OF(1)); break;
+	case V_PUT: r = satomic_map_put(m, k, NEW_VALUE, &out); break;
+	case V_REPLACE: r = satomic_map_replace(m, k, NEW_VALUE, &out); break;
+	case V_EXCHANGE: r = satomic_map_exchange(m, k, NEW_VALUE, &out); break;
+	case V_FETCH_ADD: r = satomic_map_fetch_add(m, k, 5, &out); break;
+	case V_REMOVE: r = satomic_map_remove(m, k, &out); break;
+	case V_INSERT: r = satomic_map_insert(m, k, NEW_VALUE); break;
+	case V_OPS: break;
+	}
+	res->out = out;
+	__atomic_store_n(&res->r, r, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Whether the child's result and the final state agree with one order of
+ * the two operations.  removed: what the parent's remove returned (its
+ * error, and the old value in *removed_old); end: the key's final value,
+ * or -ENOENT.
+ */
+static void check_vop(enum vop op, const struct vresult *c, int removed,
+		      int64_t removed_old, int end, int64_t end_value, long n)
+{
+	const int64_t before = VALUE_OF(1);
+	/* The child first: it saw `before`; the parent removed what it left. */
+	bool child_first = false, parent_first = false;
+	int64_t left = before;	/* what the child left, when it went first */
+
+	switch (op) {
+	case V_GET:
+		child_first = c->r == 0 && c->out == before;
+		parent_first = c->r == -ENOENT;
+		break;
+	case V_CAS_MISS:
+		child_first = c->r == 0 && c->out == before;
+		parent_first = c->r == -ENOENT && c->out == MISS_VALUE;
+		break;
+	case V_CAS_HIT:
+		child_first = c->r == 1;
+		left = NEW_VALUE;
+		parent_first = c->r == -ENOENT && c->out == before;
+		break;
+	case V_REMOVE_IF_MISS:
+		child_first = c->r == 0;
+		parent_first = c->r == -ENOENT;
+		break;
+	case V_REMOVE_IF_HIT:
+		child_first = c->r == 1;
+		parent_first = c->r == -ENOENT;
+		if (child_first) {	/* the parent found nothing to remove */
+			ck_assert_msg(removed == -ENOENT && end == -ENOENT,
+				      "%s stopped at %ld: removed %d, end %d",
+				      vop_name[op], n, removed, end);
+			return;
+		}
+		break;
+	case V_PUT:
+		child_first = c->r == 1 && c->out == before;
+		left = NEW_VALUE;
+		parent_first = c->r == 0 && end == 0 && end_value == NEW_VALUE;
+		break;
+	case V_REPLACE:
+		child_first = c->r == 0 && c->out == before;
+		left = NEW_VALUE;
+		parent_first = c->r == -ENOENT;
+		break;
+	case V_EXCHANGE:
+		child_first = c->r == 0 && c->out == before;
+		left = NEW_VALUE;
+		parent_first = c->r == 0 && c->out == 0 && end == 0 &&
+			       end_value == NEW_VALUE;
+		break;
+	case V_FETCH_ADD:
+		child_first = c->r == 0 && c->out == before;
+		left = before + 5;
+		parent_first = c->r == 0 && c->out == 0 && end == 0 && end_value == 5;
+		break;
+	case V_REMOVE:
+		child_first = c->r == 0 && c->out == before;
+		parent_first = c->r == -ENOENT;
+		if (child_first) {
+			ck_assert_msg(removed == -ENOENT && end == -ENOENT,
+				      "%s stopped at %ld: removed %d, end %d",
+				      vop_name[op], n, removed, end);
+			return;
+		}
+		break;
+	case V_INSERT:
+		child_first = c->r == -EEXIST;
+		parent_first = c->r == 0 && end == 0 && end_value == NEW_VALUE;
+		break;
+	case V_OPS:
+		break;
+	}
+	ck_assert_msg(child_first || parent_first,
+		      "%s stopped at %ld: a result of no order: r %d, out %lld",
+		      vop_name[op], n, c->r, (long long)c->out);
+	if (child_first)
+		ck_assert_msg(removed == 0 && removed_old == left && end == -ENOENT,
+			      "%s stopped at %ld went first, yet the remove got %d, "
+			      "%lld and the key ends %d", vop_name[op], n, removed,
+			      (long long)removed_old, end);
+	else
+		ck_assert_msg(removed == 0 && removed_old == before,
+			      "%s stopped at %ld went second, yet the remove got %d, %lld",
+			      vop_name[op], n, removed, (long long)removed_old);
+}
+
+START_TEST(test_value_while_removed)
+{
+	struct vresult *res = shared_pages(4096);
+	long n, points = 0;
+
+	for (n = 1;; n++) {
+		struct satomic_map *m;
+		int64_t removed_old = 0, end_value = 0;
+		int status, removed, end;
+		pid_t pid;
+
+		ck_assert_int_eq(satomic_map_create_anon(100, 100, 0, &m), 0);
+		setup_small(m);
+		res->r = INT32_MIN;
+		satomic_test_crash_after(0, SIGKILL);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			satomic_test_crash_after(n, SIGSTOP);
+			run_vop(m, (enum vop)_i, res);
+			_exit(0);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
+		if (WIFEXITED(status)) {	/* completed before point n */
+			ck_assert_int_eq(WEXITSTATUS(status), 0);
+			satomic_map_close(m);
+			break;
+		}
+		ck_assert(WIFSTOPPED(status));
+		removed = satomic_map_remove(m, KEY_OF(1), &removed_old);
+		(void)survivors_while_stopped(m);
+		kill(pid, SIGCONT);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "%s: stopped at %ld, the child then failed: 0x%x",
+			      vop_name[_i], n, status);
+		end = satomic_map_get(m, KEY_OF(1), &end_value);
+		check_vop((enum vop)_i, res, removed, removed_old, end, end_value, n);
+		assert_keys(m, 50, 1);
+		assert_sound(m, vop_name[_i]);
+		points++;
+		satomic_map_close(m);
+	}
+	munmap(res, 4096);
+	printf("%s while its key is removed: stopped at each of %ld points\n",
+	       vop_name[_i], points);
+	ck_assert_int_ge(points, 2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("crash points");
@@ -492,6 +686,7 @@ int main(void)
 			    (int)(sizeof(scenarios) / sizeof(scenarios[0])));
 	tcase_add_loop_test(tc, test_no_resurrection_by_a_late_copy, 0,
 			    (int)(sizeof(while_stopped) / sizeof(while_stopped[0])));
+	tcase_add_loop_test(tc, test_value_while_removed, 0, V_OPS);
 	tcase_set_timeout(tc, 600);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
