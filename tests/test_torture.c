@@ -8,7 +8,8 @@
  * operation is recorded in shared memory (tests/lincheck.h), so the history
  * survives its process.  The parent SIGKILLs a random process every so many
  * operations, marks what its threads had in flight as pending and starts a
- * new process in its place.  After each round every key's history and every
+ * new process in its place; now and then it stops one for a moment instead
+ * (SIGSTOP, then SIGCONT), and its operations must still linearize.  After each round every key's history and every
  * chain is checked (tests/lincheck.c), with the parent's reads of every key
  * at the end of the round as the last operations, and the map must pass its
  * integrity scan.
@@ -52,11 +53,12 @@ struct tier {
 	long rounds;
 	long ops_per_round;		/* all workers together */
 	long kills_per_round;
+	long stops_per_round;		/* SIGSTOPs of 0.2-3 ms, checked too */
 	long pauses;
 };
 
-static const struct tier ci = { 5, 240000, 110, 8 };
-static const struct tier longer = { 60, 1700000, 170, 60 };
+static const struct tier ci = { 5, 240000, 110, 30, 8 };
+static const struct tier longer = { 60, 1700000, 170, 60, 60 };
 
 static const struct tier *tier(void)
 {
@@ -454,17 +456,37 @@ static void mark_pending(int p)
  * A round: run, kill, check.
  */
 struct round_result {
-	uint64_t checked, pending, kills;
+	uint64_t checked, pending, kills, stops;
 };
+
+/* Stop a random live worker process for 0.2 to 3 ms, then let it go on: it
+ * is most likely in the middle of an operation, of any kind, which must
+ * then complete as linearizable as any other.  Its pid is still ours (only
+ * we reap it): at worst it is a zombie, which ignores both signals. */
+static bool stop_one(const pid_t *pid, uint64_t *rng)
+{
+	struct timespec nap = { 0, 200000 + (long)(rng_next(rng) % 2800000) };
+	int p = (int)(rng_next(rng) % (uint64_t)procs);
+
+	if (pid[p] == 0)
+		return false;
+	kill(pid[p], SIGSTOP);
+	nanosleep(&nap, NULL);
+	kill(pid[p], SIGCONT);
+	return true;
+}
 
 /*
  * Run a round: each worker has ops_per_round / WORKERS operations to do.
  * Each worker process lives a random time, at most 2 ms, then its timer
  * kills it, and a new one takes its place, until kills_per_round kills;
- * workers that are done before are given more to do.  Returns the kills.
+ * workers that are done before are given more to do.  Meanwhile, up to
+ * stops_per_round times, a worker is stopped for a moment (stop_one).
+ * Returns the kills; *stops counts the stops.
  */
-static long run_round(const struct tier *t)
+static long run_round(const struct tier *t, uint64_t *stops)
 {
+	struct timespec poll = { 0, 100000 };
 	const uint64_t quota = (uint64_t)(t->ops_per_round / WORKERS);
 	uint64_t rng = 0x853c49e6748fea9bull ^ (uint64_t)time(NULL);
 	pid_t pid[MAX_PROCS];
@@ -476,9 +498,17 @@ static long run_round(const struct tier *t)
 	for (p = 0; p < procs; p++, armed++)
 		pid[p] = spawn(p, 1 + (long)(rng_next(&rng) % 2000000));
 	for (alive = procs; alive > 0;) {
-		pid_t done = wait(&status);
+		pid_t done = waitpid(-1, &status, WNOHANG);
 		bool more, work;
 
+		if (done == 0) {	/* nobody to reap yet: stop one, or wait */
+			if ((long)*stops < t->stops_per_round && rng_next(&rng) % 8 == 0 &&
+			    stop_one(pid, &rng))
+				++*stops;
+			else
+				nanosleep(&poll, NULL);
+			continue;
+		}
 		ck_assert_int_gt(done, 0);
 		for (p = 0; p < procs && pid[p] != done; p++)
 			;
@@ -630,7 +660,7 @@ START_TEST(test_linearizable_under_kills)
 
 		for (w = 0; w < WORKERS; w++)
 			sh->w[w].n = 0;
-		r.kills = (uint64_t)run_round(t);
+		r.kills = (uint64_t)run_round(t, &r.stops);
 		for (w = 0; w < WORKERS; w++)
 			ck_assert_msg(sh->w[w].errors == 0 && sh->w[w].torn == 0,
 				      "worker %u: %llu unexpected errors (last %lld), %llu torn",
@@ -645,6 +675,7 @@ START_TEST(test_linearizable_under_kills)
 		total.checked += r.checked;
 		total.pending += r.pending;
 		total.kills += r.kills;
+		total.stops += r.stops;
 	}
 	ck_assert_uint_ge(total.kills, (uint64_t)(t->rounds * t->kills_per_round * 9 / 10));
 	if (chains_only) {
@@ -656,12 +687,14 @@ START_TEST(test_linearizable_under_kills)
 	} else {
 		ck_assert_int_eq(satomic_map_stats(map, &st), 0);
 		printf("linearizability: %llu operations checked (%llu pending, of killed "
-		       "processes), 0 violations; %llu SIGKILLs; %llu migrations; "
-		       "%llu keys, capacity %llu\n",
+		       "processes), 0 violations; %llu SIGKILLs, %llu SIGSTOPs; "
+		       "%llu migrations; %llu keys, capacity %llu\n",
 		       (unsigned long long)total.checked, (unsigned long long)total.pending,
-		       (unsigned long long)total.kills, (unsigned long long)st.migrations,
+		       (unsigned long long)total.kills, (unsigned long long)total.stops,
+		       (unsigned long long)st.migrations,
 		       (unsigned long long)st.count, (unsigned long long)st.capacity);
 		ck_assert_uint_gt(st.migrations, 10);
+		ck_assert_uint_ge(total.stops, (uint64_t)(t->rounds * t->stops_per_round / 2));
 		satomic_map_close(map);
 	}
 	munmap(logs, (WORKERS + 1) * log_cap * sizeof(*logs));
