@@ -21,6 +21,7 @@
 #define DEFAULT_MIN_MAX (1ull << 20)	/* ... and at least this */
 
 struct layout {
+	uint64_t max_keys;		/* max_capacity, exactly */
 	unsigned init_log2, max_log2;
 	size_t registry_offset, areas_offset, area_bytes, total;
 };
@@ -41,22 +42,13 @@ static unsigned log2_for(uint64_t keys)
 	return 0;
 }
 
-static int plan(uint64_t capacity, uint64_t max_capacity, struct layout *l)
+/* Where everything lies in a map whose largest table has 2^max_log2 slots. */
+static int plan_layout(unsigned max_log2, struct layout *l)
 {
 	size_t areas;
 
-	if (max_capacity == 0) {
-		max_capacity = capacity > UINT64_MAX / DEFAULT_GROWTH
-			? UINT64_MAX : capacity * DEFAULT_GROWTH;
-		if (max_capacity < DEFAULT_MIN_MAX)
-			max_capacity = DEFAULT_MIN_MAX;
-	}
-	if (max_capacity < capacity)
-		return -EINVAL;
-	l->init_log2 = log2_for(capacity);
-	l->max_log2 = log2_for(max_capacity);
-	if (l->init_log2 == 0 || l->max_log2 == 0 ||
-	    l->max_log2 >= sizeof(size_t) * 8 - 6)
+	l->max_log2 = max_log2;
+	if (max_log2 == 0 || max_log2 >= sizeof(size_t) * 8 - 6)
 		return -EINVAL;	/* beyond what this machine can address */
 	l->registry_offset = MAP_HEADER_BYTES;
 	l->areas_offset = round_up(l->registry_offset + MAP_REGISTRY_SLOTS *
@@ -67,6 +59,29 @@ static int plan(uint64_t capacity, uint64_t max_capacity, struct layout *l)
 		return -EINVAL;
 	l->total = l->areas_offset + areas;
 	return 0;
+}
+
+/*
+ * Sizes for a new map.  max_capacity is kept exactly: inserts stop there
+ * (src/map_ops.c, at_key_limit).  The largest table holds it and an eighth
+ * more, so that churn at max_capacity keys reclaims its tombstones by a
+ * same-size migration only every max_capacity / 8 inserts or so.
+ */
+static int plan(uint64_t capacity, uint64_t max_capacity, struct layout *l)
+{
+	if (max_capacity == 0) {
+		max_capacity = capacity > UINT64_MAX / DEFAULT_GROWTH
+			? UINT64_MAX : capacity * DEFAULT_GROWTH;
+		if (max_capacity < DEFAULT_MIN_MAX)
+			max_capacity = DEFAULT_MIN_MAX;
+	}
+	if (max_capacity < capacity || max_capacity > UINT64_MAX / 2)
+		return -EINVAL;
+	l->max_keys = max_capacity;
+	l->init_log2 = log2_for(capacity);
+	if (l->init_log2 == 0)
+		return -EINVAL;
+	return plan_layout(log2_for(max_capacity + max_capacity / 8 + 1), l);
 }
 
 int satomic_map_footprint(uint64_t capacity, uint64_t max_capacity,
@@ -123,6 +138,7 @@ static void format(unsigned char *mem, const struct layout *l, bool fresh)
 	h->areas_offset = l->areas_offset;
 	h->registry_offset = l->registry_offset;
 	h->total_bytes = l->total;
+	h->max_keys = l->max_keys;
 	h->checksum = sat_checksum(h, MAP_HEADER_IMMUTABLE);
 	h->area_state[0] = area_used(s.gen, s.cur_log2);
 	for (a = 1; a < MAP_AREAS; a++)
@@ -140,8 +156,9 @@ static int validate(const struct map_header *h, size_t size, struct layout *l)
 	    h->min_log2 != MAP_MIN_LOG2 || h->max_log2 < MAP_MIN_LOG2 ||
 	    h->max_log2 > MAP_MAX_LOG2)
 		return -EINVAL;
-	if (plan(0, table_threshold(h->max_log2), l) != 0 ||
-	    l->max_log2 != h->max_log2 || h->area_bytes != l->area_bytes ||
+	if (plan_layout(h->max_log2, l) != 0 ||
+	    h->max_keys > table_threshold(h->max_log2) ||
+	    h->area_bytes != l->area_bytes ||
 	    h->areas_offset != l->areas_offset ||
 	    h->registry_offset != l->registry_offset ||
 	    h->total_bytes != l->total || l->total > size)
@@ -184,6 +201,8 @@ static int attach(unsigned char *mem, size_t size,
 	m->seed = copy.seed;
 	m->min_log2 = copy.min_log2;
 	m->max_log2 = copy.max_log2;
+	/* 0: a map made before max_capacity was kept, limited by its table. */
+	m->max_keys = copy.max_keys ? copy.max_keys : table_threshold(copy.max_log2);
 	m->registry_slots = copy.registry_slots;
 	m->area_bytes = l.area_bytes;
 	m->areas_offset = l.areas_offset;

@@ -56,7 +56,8 @@ struct map_header {
 	uint64_t areas_offset;
 	uint64_t registry_offset;
 	uint64_t total_bytes;
-	uint64_t reserved[6];
+	uint64_t max_keys;	/* max_capacity as asked; 0: threshold(max_log2) */
+	uint64_t reserved[5];
 	uint64_t checksum;
 	/* Mutable words, each on a cache line of its own. */
 	_Alignas(CACHELINE) uint64_t state;	/* see struct mstate */
@@ -196,6 +197,7 @@ struct satomic_map {
 	struct map_header *hdr;
 	/* Copied from the header once it was validated; never re-read. */
 	unsigned min_log2, max_log2, registry_slots;
+	uint64_t max_keys;		/* max_capacity, exactly (map_key_limit) */
 	size_t area_bytes, areas_offset;
 	unsigned char *area[MAP_AREAS];	/* where each area starts */
 	struct participant *registry;
@@ -227,6 +229,9 @@ struct view {
 	uint64_t word;
 	uint64_t pin;		/* what a participant announces for it */
 	bool migrating;
+	/* max_keys where a table of this view could hold more keys (a new
+	 * key must then first be counted against it), else UINT64_MAX. */
+	uint64_t key_limit;
 	struct table cur, tgt;
 };
 
@@ -254,6 +259,15 @@ static inline uint64_t table_threshold(unsigned log2)
 {
 	return (3ull << log2 >> 2) -
 	       (1ull << (table_stripes_log2(log2) + table_step_log2(log2)));
+}
+
+/* Keys before the next growth, for a table of 2^log2 slots: the table's
+ * threshold, or max_capacity if that is less. */
+static inline uint64_t map_capacity_of(const struct satomic_map *m, unsigned log2)
+{
+	uint64_t t = table_threshold(log2);
+
+	return t < m->max_keys ? t : m->max_keys;
 }
 
 static inline size_t area_bytes_for(unsigned log2)
@@ -323,6 +337,10 @@ static inline int view_init(const struct satomic_map *m, uint64_t w,
 	v->word = w;
 	v->pin = mstate_pin(w);
 	v->migrating = s.migrating;
+	/* A target is never smaller than its source; 3/4 of it is the most
+	 * its used counters can ever reach (table_threshold). */
+	v->key_limit = 3ull << (s.migrating ? s.tgt_log2 : s.cur_log2) >> 2 >
+		       m->max_keys ? m->max_keys : UINT64_MAX;
 	table_init(m, &v->cur, s.cur_area, s.cur_log2, s.gen, who);
 	if (s.migrating)
 		table_init(m, &v->tgt, s.tgt_area, s.tgt_log2, s.gen + 1, who);

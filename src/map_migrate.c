@@ -230,24 +230,30 @@ static bool named_by_state(const struct satomic_map *m, unsigned area)
 }
 
 /*
- * Take an area for a target table of 2^log2 slots: a free one, or a retired
- * one that no live participant can still touch, or one whose owner died.
- * On success the area is OWNED by p, zeroed, and its memory reserved.
+ * Take an area for a target table of 2^log2 slots: a retired one that no
+ * live participant can still touch, or one whose owner died, or else a free
+ * one: areas that hold memory first, so that on a full file system the
+ * memory of retired tables is given back before new memory is asked for
+ * (satomic_map_get(3), ENOSPC).  On success the area is OWNED by p, zeroed,
+ * and its memory reserved.
  */
 static int take_area(struct satomic_map *m, struct participant *p,
 		     const struct view *v, unsigned log2, unsigned *taken)
 {
-	unsigned slot = (unsigned)(p - m->registry), a;
+	unsigned slot = (unsigned)(p - m->registry), a, pass;
 	uint64_t mine = area_owned(slot, __atomic_load_n(&p->incarnation,
 							__ATOMIC_RELAXED), log2);
 	size_t need = area_bytes_for(log2);
+	int err = -EAGAIN;
 
+	for (pass = 0; pass < 2; pass++)
 	for (a = 0; a < MAP_AREAS; a++) {
 		uint64_t *st = &m->hdr->area_state[a];
 		uint64_t cur = __atomic_load_n(st, __ATOMIC_ACQUIRE);
 		size_t dirty = 0;	/* bytes that may not be zero */
 
-		if (a == v->cur.area || named_by_state(m, a))
+		if (a == v->cur.area || named_by_state(m, a) ||
+		    (area_tag(cur) == AREA_FREE) != (pass == 1))
 			continue;
 		switch (area_tag(cur)) {
 		case AREA_FREE:
@@ -289,17 +295,20 @@ static int take_area(struct satomic_map *m, struct participant *p,
 		if (m->region &&
 		    region_reserve(m->region, area_offset(m, a), need) != 0) {
 			/* Not enough memory for the target: -ENOSPC now, not
-			 * SIGBUS later.  The area is zero: give it back. */
+			 * SIGBUS later.  The area is zero (its memory given
+			 * back): give it back, and try the next one, which
+			 * may give back more. */
 			__atomic_store_n(st, (uint64_t)AREA_FREE, __ATOMIC_RELEASE);
-			return -ENOSPC;
+			err = -ENOSPC;
+			continue;
 		}
 		*taken = a;
 		return 0;
 	}
-	/* Every spare area is pinned or being prepared by someone: briefly,
-	 * by peers in the middle of an operation, or for as long as they are
-	 * stopped. */
-	return -EAGAIN;
+	/* Not enough memory (-ENOSPC), or every spare area is pinned or being
+	 * prepared by someone (-EAGAIN): briefly, by peers in the middle of an
+	 * operation, or for as long as they are stopped. */
+	return err;
 }
 
 int migrate_start(struct satomic_map *m, struct participant *p,
@@ -314,13 +323,17 @@ int migrate_start(struct satomic_map *m, struct participant *p,
 	mark_area_used(m, &v->cur);	/* in case a completer died */
 	if (live < 0)
 		live = 0;
-	/* Grow when at least half the used slots are live; otherwise the
-	 * same size drops the tombstones.  At the largest size, refuse
-	 * when a copy would be nearly full again at once. */
+	/* Grow when at least half the used slots are live; otherwise, and
+	 * always at the largest size, the same size drops the tombstones.
+	 * The largest table has room for max_capacity keys and an eighth
+	 * more (plan() in src/map.c), and inserts stop at max_capacity keys
+	 * (at_key_limit), so at most every eighth of max_capacity inserts of
+	 * churn pays for a same-size migration, however long it goes on.
+	 * Only a table with no tombstone at all is full for good. */
 	if ((uint64_t)live * 2 >= table_threshold(v->cur.log2)) {
 		if (log2 < m->max_log2)
 			log2++;
-		else if ((uint64_t)live * 4 >= table_threshold(v->cur.log2) * 3)
+		else if ((uint64_t)live >= table_used(&v->cur))
 			return -ENOSPC;
 	}
 	err = take_area(m, p, v, log2, &area);

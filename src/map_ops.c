@@ -60,6 +60,24 @@ static inline bool reserve_slot(const struct table *t)
 	return false;
 }
 
+/*
+ * Whether the map already holds max_capacity keys, so that a new one must
+ * be refused (-ENOSPC), for a view whose tables could hold more
+ * (view.key_limit).  The count is that of satomic_map_count: exact for
+ * operations that completed, so the limit is exact unless new keys race
+ * for the last places (each racer may see the count before the others'
+ * keys land: the map can then exceed it by one key per racer, and a
+ * process killed inside an insert can leave the count one off until the
+ * next migration recounts).
+ */
+static bool at_key_limit(const struct view *v)
+{
+	uint64_t n = (uint64_t)table_live(&v->cur) +
+		     (v->migrating ? (uint64_t)table_live(&v->tgt) : 0);
+
+	return (int64_t)n >= 0 && n >= v->key_limit;
+}
+
 /* ---------------------------------------------------------------------------
  * Probing.
  */
@@ -477,6 +495,12 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 				oc = OUT_DONE;	/* linearized at the load of kw */
 				goto out;
 			}
+			if (rq->view->key_limit != UINT64_MAX &&
+			    at_key_limit(rq->view)) {
+				rq->err = -ENOSPC;	/* max_capacity keys */
+				oc = OUT_ERROR;
+				goto out;
+			}
 			/* Revive in place: this slot is the key's (I1). */
 			if (slot_cas(s, &kw, &vw, key | ST_LIVE, next)) {
 				count_dead(t, -1);
@@ -512,6 +536,12 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 					goto out;
 				}
 				break;
+			}
+			if (!reserved && rq->view->key_limit != UINT64_MAX &&
+			    at_key_limit(rq->view)) {
+				rq->err = -ENOSPC;	/* max_capacity keys */
+				oc = OUT_ERROR;
+				goto out;
 			}
 			if (!reserved && !(reserved = reserve_slot(t))) {
 				oc = OUT_FULL;
@@ -686,7 +716,9 @@ empty:
 	*present = false;
 	if (decide_op(op, arg, arg2, false, 0, &next) != WRITE) {
 		done = 1;	/* absent: linearized at the load of kw */
-	} else if (reserve_slot(t)) {
+	} else if (v->key_limit == UINT64_MAX && reserve_slot(t)) {
+		/* (Where max_capacity may be reached, the general path
+		 * counts a new key first.) */
 		vw = 0;
 		done = slot_cas(&t->slots[i], &kw, &vw, want, next);
 		if (!done)	/* taken meanwhile: general path */
@@ -975,5 +1007,5 @@ int64_t satomic_map_capacity(struct satomic_map *m)
 		return -EINVAL;
 	if ((err = view_init(m, state_load(m), &v, NO_PARTICIPANT)) != 0)
 		return err;
-	return (int64_t)table_threshold(v.migrating ? v.tgt.log2 : v.cur.log2);
+	return (int64_t)map_capacity_of(m, v.migrating ? v.tgt.log2 : v.cur.log2);
 }

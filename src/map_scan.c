@@ -164,8 +164,8 @@ int satomic_map_stats(struct satomic_map *m, struct satomic_map_stats *st)
 	st->slots = t->mask + 1;
 	st->mean_probe = st->live ? (double)sum / (double)st->live : 0.0;
 	st->load = (double)(st->live + st->tombstones) / (double)st->slots;
-	st->capacity = table_threshold(t->log2);
-	st->max_capacity = table_threshold(m->max_log2);
+	st->capacity = map_capacity_of(m, t->log2);
+	st->max_capacity = m->max_keys;
 	st->generation = v.cur.gen;
 	st->migrations = __atomic_load_n(&m->hdr->migrations, __ATOMIC_RELAXED);
 	st->migrating = v.migrating;

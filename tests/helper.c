@@ -7,14 +7,17 @@
  *   helper map-create NAME CAPACITY [mlock|hugepages]   create, report, unlink
  *   helper map-worker NAME ID COUNT           insert ID's keys, bump counters
  *   helper map-check NAME                     integrity scan
+ *   helper map-full NAME FILLER               a full file system, and back
  *
  * Prints "ok" or "error -N: text"; exits 0 on success, 1 on error, 2 on
  * bad usage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sharedatomic.h"
 
@@ -51,6 +54,53 @@ static int map_worker(const char *name, long id, long count)
 	return report(err);
 }
 
+/*
+ * On a small file system (tests/region-limits.sh): a map of at most 10,000
+ * keys is filled, a file FILLER then takes every byte left, and half the
+ * keys are removed.  Churn (remove one, insert one) must then fail with
+ * -ENOSPC once the table must be copied to reclaim tombstones (that needs
+ * memory for a second table), losing nothing; once FILLER is gone, the
+ * same insert succeeds.  Prints each step's result.
+ */
+static int map_full(const char *name, const char *filler)
+{
+	static char block[65536];
+	struct satomic_map *m;
+	int64_t k, next = 10000, v;
+	int err = satomic_map_create(name, 100, 10000, 0, 0, &m), fd;
+
+	if (err)
+		return report(err);
+	for (k = 0; k < 10000 && err == 0; k++)
+		err = satomic_map_insert(m, k, k);
+	fd = open(filler, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	while (fd >= 0 && write(fd, block, sizeof(block)) > 0)
+		;
+	for (k = 0; k < 5000 && err == 0; k++)
+		err = satomic_map_remove(m, k, NULL);
+	if (err || fd < 0) {
+		printf("setup: error %d, filler %d\n", err, fd);
+		return 1;
+	}
+	/* Churn the live 5,000: the tombstones fill the table. */
+	for (k = 5000; k < 100000 && err == 0; k++, next++)
+		if ((err = satomic_map_insert(m, next, next)) == 0)
+			err = satomic_map_remove(m, k, NULL);
+	printf("churn on a full file system: %d after %lld inserts\n", err,
+	       (long long)(k - 5000));
+	for (k -= 1; k < next - 1; k++)	/* nothing lost */
+		if (satomic_map_get(m, k, &v) != 0 || v != k)
+			printf("lost key %lld\n", (long long)k);
+	close(fd);
+	unlink(filler);
+	err = satomic_map_insert(m, next, next);
+	printf("insert once the file is gone: %d, count %lld\n", err,
+	       (long long)satomic_map_count(m));
+	satomic_map_close(m);
+	satomic_map_unlink(name);
+	return report(err);
+}
+
 int main(int argc, char **argv)
 {
 	const char *flag = argc > 4 ? argv[4] : "";
@@ -80,6 +130,8 @@ int main(int argc, char **argv)
 		}
 		return report(err);
 	}
+	if (argc == 4 && strcmp(argv[1], "map-full") == 0)
+		return map_full(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "map-worker") == 0)
 		return map_worker(argv[2], atol(argv[3]), atol(argv[4]));
 	if (argc == 3 && strcmp(argv[1], "map-check") == 0) {

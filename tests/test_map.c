@@ -188,6 +188,105 @@ START_TEST(test_full_table)
 }
 END_TEST
 
+/*
+ * max_capacity is exact: that many keys fit, churn included, and not one
+ * more; removing one makes room for one (issue 16.2-4).
+ */
+static void fill_to_max(struct satomic_map *m, int64_t max, int64_t base)
+{
+	int64_t k;
+
+	for (k = 0; k < max; k++)
+		ck_assert_msg(satomic_map_insert(m, base + k, k) == 0,
+			      "insert %lld of max_capacity %lld", (long long)k,
+			      (long long)max);
+	ck_assert_int_eq(satomic_map_count(m), max);
+}
+
+START_TEST(test_max_capacity_is_exact)
+{
+	static const int64_t maxes[] = { 1, 4, 190, 191, 3000, 5000 };
+	struct satomic_map_stats st;
+	int64_t max = maxes[_i], v;
+	struct satomic_map *m = new_map(max < 100 ? (uint64_t)max : 100,
+					(uint64_t)max);
+
+	ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	ck_assert_uint_eq(st.max_capacity, (uint64_t)max);
+	ck_assert_uint_le(st.capacity, (uint64_t)max);
+	ck_assert_int_le(satomic_map_capacity(m), max);
+	fill_to_max(m, max, 1000000);
+	/* Full: no new key, by any operation; present keys still change. */
+	ck_assert_int_eq(satomic_map_insert(m, -1, 0), -ENOSPC);
+	ck_assert_int_eq(satomic_map_put(m, -1, 0, NULL), -ENOSPC);
+	ck_assert_int_eq(satomic_map_fetch_add(m, -1, 1, NULL), -ENOSPC);
+	ck_assert_int_eq(satomic_map_exchange(m, -1, 1, NULL), -ENOSPC);
+	ck_assert_int_eq(satomic_map_put(m, 1000000, 5, &v), 1);
+	ck_assert_int_eq(satomic_map_fetch_add(m, 1000000, 1, &v), 0);
+	ck_assert_int_eq(v, 5);
+	ck_assert_int_eq(satomic_map_count(m), max);
+	/* One removed, one place: a removed key comes back, then no more. */
+	ck_assert_int_eq(satomic_map_remove(m, 1000000, NULL), 0);
+	ck_assert_int_eq(satomic_map_insert(m, -1, 0), 0);
+	ck_assert_int_eq(satomic_map_insert(m, 1000000, 0), -ENOSPC);
+	ck_assert_int_eq(satomic_map_remove(m, -1, NULL), 0);
+	ck_assert_int_eq(satomic_map_insert(m, 1000000, 0), 0);
+	ck_assert_int_eq(satomic_map_insert(m, -1, 0), -ENOSPC);
+	ck_assert_int_eq(satomic_map_count(m), max);
+	ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	ck_assert_uint_eq(st.count, (uint64_t)max);
+	assert_sound(m);
+	satomic_map_close(m);
+}
+END_TEST
+
+/* Churn at max_capacity less one key (and at max_capacity exactly, one
+ * removal ahead of each insert) never fills the map, however long. */
+START_TEST(test_churn_at_max_capacity)
+{
+	const int64_t max = 5000, ops = 40 * max;
+	struct satomic_map *m = new_map(100, (uint64_t)max);
+	struct satomic_map_stats st;
+	int64_t k, live;
+
+	for (live = max - 10; live <= max; live += 10) {
+		for (k = 0; k < live; k++)
+			ck_assert_int_eq(satomic_map_insert(m, k, k), 0);
+		for (k = live; k < live + ops; k++) {
+			ck_assert_int_eq(satomic_map_remove(m, k - live, NULL), 0);
+			ck_assert_msg(satomic_map_insert(m, k, k) == 0,
+				      "churn at %lld keys: insert %lld of %lld failed",
+				      (long long)live, (long long)(k - live),
+				      (long long)ops);
+		}
+		ck_assert_int_eq(satomic_map_count(m), live);
+		ck_assert_int_eq(satomic_map_insert(m, -1, 0), live < max ? 0 : -ENOSPC);
+		ck_assert_int_eq(satomic_map_clear(m), 0);
+	}
+	ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	ck_assert_uint_gt(st.migrations, 20);
+	ck_assert_uint_le(st.slots, 8192);	/* 5000 keys and an eighth */
+	assert_sound(m);
+	satomic_map_close(m);
+}
+END_TEST
+
+/* The default maximum: 64 x capacity, at least 2^20 keys. */
+START_TEST(test_default_max_capacity)
+{
+	struct satomic_map *m = new_map(100, 0);
+	struct satomic_map_stats st;
+
+	ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	ck_assert_uint_eq(st.max_capacity, 1u << 20);
+	satomic_map_close(m);
+	m = new_map(100000, 0);
+	ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	ck_assert_uint_eq(st.max_capacity, 6400000);
+	satomic_map_close(m);
+}
+END_TEST
+
 START_TEST(test_iterator_and_clear)
 {
 	struct satomic_map *m = new_map(10, 0);
@@ -601,9 +700,9 @@ START_TEST(test_check_finds_damage)
 	uint64_t *slots;
 	size_t i, first = 0, nslots = 256;
 
-	ck_assert_int_eq(satomic_map_footprint(10, 10, &size), 0);
+	ck_assert_int_eq(satomic_map_footprint(10, 100, &size), 0);
 	mem = shared_pages(size);
-	ck_assert_int_eq(satomic_map_init(mem, size, 10, 10, &m), 0);
+	ck_assert_int_eq(satomic_map_init(mem, size, 10, 100, &m), 0);
 	for (i = 0; i < 50; i++)
 		ck_assert_int_eq(satomic_map_insert(m, (int64_t)i, (int64_t)i), 0);
 	assert_sound(m);
@@ -641,6 +740,9 @@ int main(void)
 	tcase_add_test(tc, test_extreme_keys_and_values);
 	tcase_add_test(tc, test_operations);
 	tcase_add_test(tc, test_full_table);
+	tcase_add_loop_test(tc, test_max_capacity_is_exact, 0, 6);
+	tcase_add_test(tc, test_churn_at_max_capacity);
+	tcase_add_test(tc, test_default_max_capacity);
 	tcase_add_test(tc, test_iterator_and_clear);
 	tcase_add_test(tc, test_stats);
 	tcase_add_test(tc, test_growth);

@@ -36,8 +36,9 @@ struct satomic_map_iter;
 
 /*
  * Sizing.  `capacity` is a hint: the number of keys the map holds before it
- * first grows.  `max_capacity` is the most it may ever hold (0: a default of
- * 64 times capacity, at least 2^20); inserting beyond it fails with -ENOSPC.
+ * first grows.  `max_capacity` is exact: the keys it always has room for,
+ * churn included, and the most it holds (0: a default of 64 times capacity,
+ * at least 2^20); a new key beyond it fails with -ENOSPC.
  */
 int satomic_map_footprint(uint64_t capacity, uint64_t max_capacity,
 			  size_t *bytes);
@@ -111,8 +112,8 @@ void satomic_map_iter_end(struct satomic_map_iter *iter);
 
 struct satomic_map_stats {
 	uint64_t count;		/* live keys (striped counter) */
-	uint64_t capacity;	/* keys before the next growth */
-	uint64_t max_capacity;	/* keys it may ever hold */
+	uint64_t capacity;	/* keys before the next growth (<= max_capacity) */
+	uint64_t max_capacity;	/* keys it always has room for, and holds at most */
 	uint64_t slots;		/* slots of the current table */
 	uint64_t live;		/* live slots seen by the scan */
 	uint64_t tombstones;	/* deleted slots awaiting reclamation */
