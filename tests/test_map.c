@@ -10,7 +10,9 @@
 #include "../src/hash.h"	/* to forge checksums of hostile headers */
 
 #include <limits.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <time.h>
 
 static const int64_t extremes[] = {
 	0, -1, 1, INT64_MIN, INT64_MAX, INT64_MIN + 1, INT64_MAX - 1,
@@ -151,6 +153,473 @@ START_TEST(test_operations)
 	ck_assert_int_eq(satomic_map_insert(NULL, 1, 1), -EINVAL);
 	ck_assert_int_eq(satomic_map_count(NULL), -EINVAL);
 	satomic_map_close(m);
+}
+END_TEST
+
+/*
+ * What each operation writes through its pointers, and returns, as
+ * satomic_map_get(3) promises: nothing is written where the page says
+ * "unchanged", absent keys are told apart from errors.
+ */
+START_TEST(test_pointer_contracts)
+{
+	struct satomic_map *m = new_map(100, 0);
+	int64_t v, e;
+
+	/* get: absent leaves *value alone; NULL value is fine. */
+	v = 77;
+	ck_assert_int_eq(satomic_map_get(m, 5, &v), -ENOENT);
+	ck_assert_int_eq(v, 77);
+	ck_assert_int_eq(satomic_map_get(m, 5, NULL), -ENOENT);
+	ck_assert_int_eq(satomic_map_contains(m, 5), 0);
+
+	/* insert of a present key: -EEXIST, the value stays. */
+	ck_assert_int_eq(satomic_map_insert(m, 5, 50), 0);
+	ck_assert_int_eq(satomic_map_insert(m, 5, 51), -EEXIST);
+	ck_assert_int_eq(satomic_map_get(m, 5, NULL), 0);
+	ck_assert_int_eq(satomic_map_get(m, 5, &v), 0);
+	ck_assert_int_eq(v, 50);
+	ck_assert_int_eq(satomic_map_contains(m, 5), 1);
+
+	/* put: inserting leaves *old alone and returns 0; replacing stores
+	 * the value replaced and returns 1. */
+	v = 77;
+	ck_assert_int_eq(satomic_map_put(m, 6, 60, &v), 0);
+	ck_assert_int_eq(v, 77);
+	ck_assert_int_eq(satomic_map_put(m, 6, 61, &v), 1);
+	ck_assert_int_eq(v, 60);
+
+	/* replace: *old is the value replaced; absent: -ENOENT, *old alone,
+	 * nothing inserted. */
+	ck_assert_int_eq(satomic_map_replace(m, 6, 62, &v), 0);
+	ck_assert_int_eq(v, 61);
+	ck_assert_int_eq(satomic_map_get(m, 6, &v), 0);
+	ck_assert_int_eq(v, 62);
+	v = 77;
+	ck_assert_int_eq(satomic_map_replace(m, 7, 70, &v), -ENOENT);
+	ck_assert_int_eq(v, 77);
+	ck_assert_int_eq(satomic_map_contains(m, 7), 0);
+	ck_assert_int_eq(satomic_map_replace(m, 6, 63, NULL), 0);
+
+	/* cas: success leaves *expected alone; mismatch stores what it found;
+	 * absent: -ENOENT, *expected alone, nothing inserted. */
+	e = 63;
+	ck_assert_int_eq(satomic_map_cas(m, 6, &e, 64), 1);
+	ck_assert_int_eq(e, 63);
+	ck_assert_int_eq(satomic_map_cas(m, 6, &e, 65), 0);
+	ck_assert_int_eq(e, 64);
+	ck_assert_int_eq(satomic_map_get(m, 6, &v), 0);
+	ck_assert_int_eq(v, 64);
+	e = 0;	/* what an absent key would count as elsewhere */
+	ck_assert_int_eq(satomic_map_cas(m, 7, &e, 70), -ENOENT);
+	ck_assert_int_eq(e, 0);
+	e = 123;
+	ck_assert_int_eq(satomic_map_cas(m, 7, &e, 70), -ENOENT);
+	ck_assert_int_eq(e, 123);
+	ck_assert_int_eq(satomic_map_contains(m, 7), 0);
+	ck_assert_int_eq(satomic_map_cas(m, 6, NULL, 0), -EINVAL);
+
+	/* remove: *old is the last value; absent: -ENOENT, *old alone. */
+	ck_assert_int_eq(satomic_map_remove(m, 6, &v), 0);
+	ck_assert_int_eq(v, 64);
+	v = 77;
+	ck_assert_int_eq(satomic_map_remove(m, 6, &v), -ENOENT);
+	ck_assert_int_eq(v, 77);
+	ck_assert_int_eq(satomic_map_remove(m, 6, NULL), -ENOENT);
+
+	/* remove_if: 0 on a mismatch (the key stays), 1 removed, -ENOENT. */
+	ck_assert_int_eq(satomic_map_remove_if(m, 5, 49), 0);
+	ck_assert_int_eq(satomic_map_get(m, 5, &v), 0);
+	ck_assert_int_eq(v, 50);
+	ck_assert_int_eq(satomic_map_remove_if(m, 5, 50), 1);
+	ck_assert_int_eq(satomic_map_contains(m, 5), 0);
+	ck_assert_int_eq(satomic_map_remove_if(m, 5, 50), -ENOENT);
+
+	/* exchange and fetch-ops on absent keys: return 0, *old = 0 (whatever
+	 * it held), the key inserted with 0 combined with the argument. */
+	{
+		static const struct {
+			int (*op)(struct satomic_map *, int64_t, int64_t, int64_t *);
+			int64_t arg, stored;
+		} ops[] = {
+			{ satomic_map_exchange, -9, -9 },
+			{ satomic_map_fetch_add, 9, 9 },
+			{ satomic_map_fetch_sub, 9, -9 },
+			{ satomic_map_fetch_and, -1, 0 },
+			{ satomic_map_fetch_or, 0x30, 0x30 },
+			{ satomic_map_fetch_xor, INT64_MIN, INT64_MIN },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+			int64_t key = 1000 + (int64_t)i;
+
+			v = 77;
+			ck_assert_int_eq(ops[i].op(m, key, ops[i].arg, &v), 0);
+			ck_assert_int_eq(v, 0);
+			ck_assert_int_eq(satomic_map_get(m, key, &v), 0);
+			ck_assert_int_eq(v, ops[i].stored);
+			/* present: the value before, still 0 returned */
+			ck_assert_int_eq(ops[i].op(m, key, ops[i].arg, &v), 0);
+			ck_assert_int_eq(v, ops[i].stored);
+			ck_assert_int_eq(ops[i].op(m, key + 100, ops[i].arg, NULL), 0);
+		}
+	}
+	assert_sound(m);
+	satomic_map_close(m);
+}
+END_TEST
+
+/* get_many and put_many as satomic_map_get(3) describes them. */
+START_TEST(test_batch_contracts)
+{
+	struct satomic_map *m = new_map(100, 0), *small = new_map(64, 64);
+	enum { N = 40, BIG = 100000 };
+	int64_t keys[N], values[N], got[N], v;
+	int64_t *bigk = malloc(BIG * sizeof(int64_t));
+	bool found[N];
+	size_t i, done;
+	int err;
+
+	for (i = 0; i < N; i++) {
+		keys[i] = (int64_t)i * 7 - 20;
+		values[i] = (int64_t)i * 1000;
+	}
+	/* put_many: 0 on success (not a count), done may be NULL. */
+	ck_assert_int_eq(satomic_map_put_many(m, keys, values, N / 2, NULL), 0);
+	done = 999;
+	ck_assert_int_eq(satomic_map_put_many(m, keys, values, N / 2, &done), 0);
+	ck_assert_uint_eq(done, N / 2);	/* all replaced: still 0, done = n */
+	ck_assert_int_eq(satomic_map_count(m), N / 2);
+	done = 999;
+	ck_assert_int_eq(satomic_map_put_many(m, NULL, NULL, 0, &done), 0);
+	ck_assert_uint_eq(done, 0);
+	done = 999;
+	ck_assert_int_eq(satomic_map_put_many(m, NULL, values, 1, &done), -EINVAL);
+	ck_assert_uint_eq(done, 0);
+
+	/* get_many: found[i] for every key; values[i] only for present
+	 * keys, absent ones keep what the caller put there. */
+	for (i = 0; i < N; i++) {
+		got[i] = -12345;
+		found[i] = i % 2;	/* garbage that must be overwritten */
+	}
+	ck_assert_int_eq(satomic_map_get_many(m, keys, N, got, found), N / 2);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(found[i], i < N / 2);
+		ck_assert_int_eq(got[i], i < N / 2 ? values[i] : -12345);
+	}
+	ck_assert_int_eq(satomic_map_get_many(m, keys, N, NULL, NULL), N / 2);
+	ck_assert_int_eq(satomic_map_get_many(m, keys, N, got, NULL), N / 2);
+	ck_assert_int_eq(satomic_map_get_many(m, keys, N, NULL, found), N / 2);
+
+	/* put_many stops at the first error: keys[0..done-1] are in, the
+	 * rest were not tried. */
+	for (i = 0; i < BIG; i++)
+		bigk[i] = (int64_t)i * 7919;
+	done = 999;
+	err = satomic_map_put_many(small, bigk, bigk, BIG, &done);
+	ck_assert_int_lt(err, 0);
+	ck_assert_uint_lt(done, BIG);
+	ck_assert_int_eq(satomic_map_count(small), (int64_t)done);
+	for (i = 0; i < done; i++) {
+		ck_assert_int_eq(satomic_map_get(small, bigk[i], &v), 0);
+		ck_assert_int_eq(v, bigk[i]);
+	}
+	for (i = done; i < BIG; i += 97)
+		ck_assert_int_eq(satomic_map_contains(small, bigk[i]), 0);
+	ck_assert_int_eq(satomic_map_contains(small, bigk[done]), 0);
+	free(bigk);
+	satomic_map_close(small);
+	satomic_map_close(m);
+}
+END_TEST
+
+/* A NULL handle is -EINVAL everywhere, and nothing is written. */
+START_TEST(test_null_handles)
+{
+	struct satomic_map *m = new_map(10, 0);
+	struct satomic_map_iter *it = (struct satomic_map_iter *)&it;
+	struct satomic_map_stats st, before;
+	int64_t k = 1, v = 77, e = 78;
+	bool f = true;
+	size_t done = 999;
+	char report[16] = "x";
+
+	ck_assert_int_eq(satomic_map_get(NULL, 1, &v), -EINVAL);
+	ck_assert_int_eq(satomic_map_contains(NULL, 1), -EINVAL);
+	ck_assert_int_eq(satomic_map_insert(NULL, 1, 1), -EINVAL);
+	ck_assert_int_eq(satomic_map_put(NULL, 1, 1, &v), -EINVAL);
+	ck_assert_int_eq(satomic_map_replace(NULL, 1, 1, &v), -EINVAL);
+	ck_assert_int_eq(satomic_map_cas(NULL, 1, &e, 1), -EINVAL);
+	ck_assert_int_eq(satomic_map_remove(NULL, 1, &v), -EINVAL);
+	ck_assert_int_eq(satomic_map_remove_if(NULL, 1, 1), -EINVAL);
+	ck_assert_int_eq(satomic_map_exchange(NULL, 1, 1, &v), -EINVAL);
+	ck_assert_int_eq(satomic_map_fetch_add(NULL, 1, 1, &v), -EINVAL);
+	ck_assert_int_eq(satomic_map_fetch_sub(NULL, 1, 1, &v), -EINVAL);
+	ck_assert_int_eq(satomic_map_fetch_and(NULL, 1, 1, &v), -EINVAL);
+	ck_assert_int_eq(satomic_map_fetch_or(NULL, 1, 1, &v), -EINVAL);
+	ck_assert_int_eq(satomic_map_fetch_xor(NULL, 1, 1, &v), -EINVAL);
+	ck_assert_int_eq(v, 77);
+	ck_assert_int_eq(e, 78);
+	ck_assert_int_eq(satomic_map_get_many(NULL, &k, 1, &v, &f), -EINVAL);
+	ck_assert_int_eq(satomic_map_get_many(NULL, NULL, 0, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(v, 77);
+	ck_assert_int_eq(f, true);
+	ck_assert_int_eq(satomic_map_put_many(NULL, &k, &v, 1, &done), -EINVAL);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_int_eq(satomic_map_count(NULL), -EINVAL);
+	ck_assert_int_eq(satomic_map_capacity(NULL), -EINVAL);
+	ck_assert_int_eq(satomic_map_clear(NULL), -EINVAL);
+
+	/* The iterator: *iter untouched on failure, iter_end(NULL) a no-op,
+	 * and *key / *value written only when a key is returned. */
+	ck_assert_int_eq(satomic_map_iter_begin(NULL, &it), -EINVAL);
+	ck_assert_ptr_eq(it, (struct satomic_map_iter *)&it);
+	ck_assert_int_eq(satomic_map_iter_begin(m, NULL), -EINVAL);
+	ck_assert_int_eq(satomic_map_iter_next(NULL, &k, &v), -EINVAL);
+	satomic_map_iter_end(NULL);
+	ck_assert_int_eq(satomic_map_insert(m, 3, 4), 0);
+	ck_assert_int_eq(satomic_map_iter_begin(m, &it), 0);
+	ck_assert_int_eq(satomic_map_iter_next(it, &k, &v), 1);
+	ck_assert_int_eq(k, 3);
+	ck_assert_int_eq(v, 4);
+	k = v = 77;
+	ck_assert_int_eq(satomic_map_iter_next(it, &k, &v), 0);
+	ck_assert_int_eq(k, 77);
+	ck_assert_int_eq(v, 77);
+	satomic_map_iter_end(it);
+
+	/* stats and check. */
+	memset(&st, 0x5a, sizeof(st));
+	before = st;
+	ck_assert_int_eq(satomic_map_stats(NULL, &st), -EINVAL);
+	ck_assert(memcmp(&st, &before, sizeof(st)) == 0);
+	ck_assert_int_eq(satomic_map_check(NULL, report, sizeof(report)), -EINVAL);
+	ck_assert_int_eq(satomic_map_check(NULL, NULL, 0), -EINVAL);
+	ck_assert_int_eq(satomic_map_check(m, NULL, 0), 0);
+
+	/* Handles. */
+	ck_assert_int_eq(satomic_map_close(NULL), -EINVAL);
+	ck_assert_int_eq(satomic_map_detach(NULL), -EINVAL);
+	ck_assert_int_eq(satomic_map_prefault(NULL), -EINVAL);
+	satomic_map_close(m);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------
+ * The memory-ordering contract (satomic_map_get(3), Memory ordering): a
+ * value seen through the map carries every store its writer made before the
+ * update.  Two processes; bounded by a deadline, not by luck, and quick on
+ * one CPU (taskset -c 0): every wait yields.
+ */
+#define ORDER_ROUNDS 2000
+#define ORDER_WORDS 16
+#define ORDER_DEADLINE_NS 20000000000ll	/* a hang is a failure, not a wait */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+struct publish {
+	struct satomic_map *m;
+	int64_t start;
+	int64_t failed;	/* set by a child that failed: the other stops */
+	int64_t data[ORDER_WORDS];	/* plain stores and loads only */
+};
+
+enum { KEY_SEQ = -3, KEY_ACK = INT64_MIN, KEY_OTHER = 12 };
+
+/* Round r's value of key KEY_SEQ as reader method r % 4 sees it. */
+static int observe(struct satomic_map *m, int64_t r, int64_t *seen)
+{
+	const int64_t keys[3] = { KEY_OTHER, KEY_SEQ, KEY_ACK };
+	int64_t vals[3] = { 0, 0, 0 }, k, v;
+	bool found[3];
+	struct satomic_map_iter *it;
+	int err;
+
+	*seen = 0;
+	switch (r % 4) {
+	case 0:
+		err = satomic_map_get(m, KEY_SEQ, seen);
+		return err == -ENOENT ? 0 : err;
+	case 1:
+		if (satomic_map_get_many(m, keys, 3, vals, found) < 0)
+			return -1;
+		*seen = found[1] ? vals[1] : 0;
+		return 0;
+	case 2:
+		if ((err = satomic_map_iter_begin(m, &it)) != 0)
+			return err;
+		while ((err = satomic_map_iter_next(it, &k, &v)) == 1)
+			if (k == KEY_SEQ)
+				*seen = v;
+		satomic_map_iter_end(it);
+		return err;
+	default:	/* an update's *old acquires too */
+		return satomic_map_fetch_add(m, KEY_SEQ, 0, seen);
+	}
+}
+
+/* Wait until key reads at least want; its value in *got.  Nonzero on an
+ * error or a timeout. */
+static int wait_for(struct publish *p, int64_t key, int64_t want, int64_t r,
+		    int64_t *got)
+{
+	unsigned long spins = 0;
+	int err;
+
+	for (;;) {
+		if (key == KEY_SEQ)
+			err = observe(p->m, r, got);
+		else if ((err = satomic_map_get(p->m, key, got)) == -ENOENT)
+			*got = 0, err = 0;
+		if (err)
+			return 10;
+		if (*got >= want)
+			return 0;
+		if (satomic_load_i64(&p->failed))
+			return 12;
+		if (++spins % 256 == 0 && now_ns() - p->start > ORDER_DEADLINE_NS)
+			return 11;
+		sched_yield();
+	}
+}
+
+static int publish_round(int i, struct publish *p, int64_t r);
+
+static int publish_child(int i, void *arg)
+{
+	struct publish *p = arg;
+	int64_t r;
+	int err;
+
+	for (r = 1; r <= ORDER_ROUNDS; r++)
+		if ((err = publish_round(i, p, r)) != 0) {
+			satomic_store_i64(&p->failed, 1);
+			return err;
+		}
+	return 0;
+}
+
+static int publish_round(int i, struct publish *p, int64_t r)
+{
+	int64_t got;
+	int j;
+
+	if (i == 0) {	/* the writer */
+		if (wait_for(p, KEY_ACK, r - 1, r, &got))
+			return 1;
+		for (j = 0; j < ORDER_WORDS; j++)
+			p->data[j] = r * 1000 + j;
+		if (satomic_map_put(p->m, KEY_SEQ, r, NULL) < 0)
+			return 2;
+		if (r % 64 == 0 &&	/* other keys move, too */
+		    satomic_map_fetch_add(p->m, KEY_OTHER, 1, NULL) < 0)
+			return 3;
+		return 0;
+	}
+	/* the reader */
+	if (wait_for(p, KEY_SEQ, r, r, &got))
+		return 4;
+	if (got != r) {
+		fprintf(stderr, "round %lld: saw %lld\n", (long long)r,
+			(long long)got);
+		return 5;
+	}
+	for (j = 0; j < ORDER_WORDS; j++)
+		if (p->data[j] != r * 1000 + j) {
+			fprintf(stderr, "round %lld, method %lld: data[%d] = %lld, "
+				"not %lld\n", (long long)r, (long long)(r % 4), j,
+				(long long)p->data[j], (long long)(r * 1000 + j));
+			return 6;
+		}
+	return satomic_map_put(p->m, KEY_ACK, r, NULL) < 0 ? 7 : 0;
+}
+
+START_TEST(test_publish_through_the_map)
+{
+	struct publish *p = shared_pages(sizeof(*p));
+	int64_t v;
+
+	p->m = new_map(16, 0);
+	p->start = now_ns();
+	run_children(2, publish_child, p);
+	ck_assert_int_eq(satomic_map_get(p->m, KEY_ACK, &v), 0);
+	ck_assert_int_eq(v, ORDER_ROUNDS);
+	satomic_map_close(p->m);
+	munmap(p, sizeof(*p));
+}
+END_TEST
+
+/*
+ * One total order (store buffering): each of two processes puts its own key
+ * then gets the other's.  Release/acquire alone would let both miss the
+ * other's put; sequentially consistent operations never do.
+ */
+struct total_order {
+	struct satomic_map *m;
+	int64_t start;
+	uint64_t arrived;	/* a barrier per round, by satomic_fetch_add_u64 */
+	int64_t failed;	/* set by a child that failed: the other stops */
+	int64_t seen[2][ORDER_ROUNDS + 1];
+};
+
+static int total_order_child(int i, void *arg)
+{
+	struct total_order *t = arg;
+	unsigned long spins = 0;
+	int64_t r, v;
+	int err;
+
+	for (r = 1; r <= ORDER_ROUNDS; r++) {
+		satomic_fetch_add_u64(&t->arrived, 1);
+		while (satomic_load_u64(&t->arrived) < (uint64_t)(2 * r)) {
+			if (satomic_load_i64(&t->failed))
+				return 1;
+			if (++spins % 256 == 0 &&
+			    now_ns() - t->start > ORDER_DEADLINE_NS)
+				return 2;
+			if (spins % 16 == 0)
+				sched_yield();
+		}
+		err = satomic_map_put(t->m, 100 + i, r, NULL);
+		if (err >= 0)
+			err = satomic_map_get(t->m, 100 + (1 - i), &v);
+		if (err == -ENOENT)
+			v = 0, err = 0;
+		if (err < 0) {
+			satomic_store_i64(&t->failed, 1);
+			return 3;
+		}
+		t->seen[i][r] = v;
+	}
+	return 0;
+}
+
+START_TEST(test_one_total_order)
+{
+	struct total_order *t = shared_pages(sizeof(*t));
+	int64_t r;
+
+	t->m = new_map(16, 0);
+	t->start = now_ns();
+	run_children(2, total_order_child, t);
+	for (r = 1; r <= ORDER_ROUNDS; r++) {
+		ck_assert_msg(t->seen[0][r] == r || t->seen[1][r] == r,
+			      "round %lld: both missed the other's put (%lld, %lld)",
+			      (long long)r, (long long)t->seen[0][r],
+			      (long long)t->seen[1][r]);
+		ck_assert_int_ge(t->seen[0][r], r - 1);
+		ck_assert_int_ge(t->seen[1][r], r - 1);
+	}
+	satomic_map_close(t->m);
+	munmap(t, sizeof(*t));
 }
 END_TEST
 
@@ -739,6 +1208,11 @@ int main(void)
 	skip_unless_map_available();
 	tcase_add_test(tc, test_extreme_keys_and_values);
 	tcase_add_test(tc, test_operations);
+	tcase_add_test(tc, test_pointer_contracts);
+	tcase_add_test(tc, test_batch_contracts);
+	tcase_add_test(tc, test_null_handles);
+	tcase_add_test(tc, test_publish_through_the_map);
+	tcase_add_test(tc, test_one_total_order);
 	tcase_add_test(tc, test_full_table);
 	tcase_add_loop_test(tc, test_max_capacity_is_exact, 0, 6);
 	tcase_add_test(tc, test_churn_at_max_capacity);
