@@ -433,8 +433,12 @@ struct publish {
 };
 
 enum { KEY_SEQ = -3, KEY_ACK = INT64_MIN, KEY_OTHER = 12 };
+#define ORDER_METHODS 5
+#define GATE(r) (1000000 + (r))	/* present until round r, if r % 5 == 4 */
 
-/* Round r's value of key KEY_SEQ as reader method r % 4 sees it. */
+/* Round r's value of key KEY_SEQ as reader method r % 5 sees it: through
+ * get, get_many, an iteration, fetch_add's *old, or the removal of the
+ * round's gate key (seen absent: the round is published). */
 static int observe(struct satomic_map *m, int64_t r, int64_t *seen)
 {
 	const int64_t keys[3] = { KEY_OTHER, KEY_SEQ, KEY_ACK };
@@ -444,7 +448,7 @@ static int observe(struct satomic_map *m, int64_t r, int64_t *seen)
 	int err;
 
 	*seen = 0;
-	switch (r % 4) {
+	switch (r % ORDER_METHODS) {
 	case 0:
 		err = satomic_map_get(m, KEY_SEQ, seen);
 		return err == -ENOENT ? 0 : err;
@@ -461,8 +465,12 @@ static int observe(struct satomic_map *m, int64_t r, int64_t *seen)
 				*seen = v;
 		satomic_map_iter_end(it);
 		return err;
-	default:	/* an update's *old acquires too */
+	case 3:	/* an update's *old acquires too */
 		return satomic_map_fetch_add(m, KEY_SEQ, 0, seen);
+	default:	/* so does a lookup that finds a key removed */
+		err = satomic_map_contains(m, GATE(r));
+		*seen = err == 0 ? r : 0;
+		return err < 0 ? err : 0;
 	}
 }
 
@@ -487,7 +495,8 @@ static int wait_for(struct publish *p, int64_t key, int64_t want, int64_t r,
 			return 12;
 		if (++spins % 256 == 0 && now_ns() - p->start > ORDER_DEADLINE_NS)
 			return 11;
-		sched_yield();
+		if (spins % 32 == 0)	/* poll hot, but let a peer on this CPU run */
+			sched_yield();
 	}
 }
 
@@ -517,6 +526,8 @@ static int publish_round(int i, struct publish *p, int64_t r)
 			return 1;
 		for (j = 0; j < ORDER_WORDS; j++)
 			p->data[j] = r * 1000 + j;
+		if (r % ORDER_METHODS == 4 && satomic_map_remove(p->m, GATE(r), NULL))
+			return 2;
 		if (satomic_map_put(p->m, KEY_SEQ, r, NULL) < 0)
 			return 2;
 		if (r % 64 == 0 &&	/* other keys move, too */
@@ -535,7 +546,7 @@ static int publish_round(int i, struct publish *p, int64_t r)
 	for (j = 0; j < ORDER_WORDS; j++)
 		if (p->data[j] != r * 1000 + j) {
 			fprintf(stderr, "round %lld, method %lld: data[%d] = %lld, "
-				"not %lld\n", (long long)r, (long long)(r % 4), j,
+				"not %lld\n", (long long)r, (long long)(r % ORDER_METHODS), j,
 				(long long)p->data[j], (long long)(r * 1000 + j));
 			return 6;
 		}
@@ -548,8 +559,11 @@ START_TEST(test_publish_through_the_map)
 	int64_t v;
 
 	p->m = new_map(16, 0);
+	for (v = 4; v <= ORDER_ROUNDS; v += ORDER_METHODS)
+		ck_assert_int_eq(satomic_map_insert(p->m, GATE(v), 1), 0);
 	p->start = now_ns();
 	run_children(2, publish_child, p);
+	ck_assert_int_eq(satomic_map_count(p->m), 3);	/* seq, ack, other */
 	ck_assert_int_eq(satomic_map_get(p->m, KEY_ACK, &v), 0);
 	ck_assert_int_eq(v, ORDER_ROUNDS);
 	satomic_map_close(p->m);
