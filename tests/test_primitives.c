@@ -7,13 +7,19 @@
  * (never the inline copy), and every `_explicit` variant with each memory
  * order (constant, so the inlined builtin sees it) plus invalid ones.
  * Contention: threads and forked processes on MAP_SHARED memory, with exact
- * final totals.
+ * final totals.  Interrupted: one thread whose operations a signal handler
+ * interrupts thousands of times, with exact totals: the deterministic check
+ * that a read-modify-write is one atomic step (a race between threads shows
+ * only when the scheduler lets it, which on one busy CPU it may never do).
  */
 #include "sharedatomic.h"
 #include "testutil.h"
 
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <time.h>
 
 static const uint64_t samples[] = {
 	0, 1, 2, 3, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff,
@@ -300,12 +306,82 @@ START_TEST(test_contention_processes)
 }
 END_TEST
 
+/*
+ * One thread, and a signal handler doing the same operations on the same
+ * words.  A timer interrupts the loop at arbitrary instructions, INTERRUPTS
+ * times.  An operation that is a load and then a store (not one atomic step)
+ * loses the handler's update whenever the signal lands between the two: with
+ * this many signals, each with a fair chance of landing there, that is
+ * certain however busy the machine and however many CPUs it has (no second
+ * thread has to be scheduled at the right moment).  Atomic operations lose
+ * nothing.  tests/mutation.sh relies on this case.
+ */
+#define INTERRUPTS 10000
+#define HANDLER_ADD (1ull << 40)	/* the handler's share of add64, apart */
+static struct shared_counters ic;
+static volatile sig_atomic_t interrupts;
+
+static void interrupt_ops(uint64_t add)
+{
+	uint16_t old16 = satomic_load_u16(&ic.cas16);
+
+	satomic_fetch_add_u64(&ic.add64, add);
+	satomic_fetch_sub_i32(&ic.sub32, 1);
+	while (!satomic_cas_u16(&ic.cas16, &old16, (uint16_t)(old16 + 1)))
+		;
+	satomic_add_fetch_u8(&ic.add8, 1);
+	satomic_fetch_xor_u32(&ic.xor32, 1);
+	satomic_fetch_add_f64(&ic.f64, 1.0);
+}
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupt_ops(HANDLER_ADD);
+	interrupts++;
+}
+
+START_TEST(test_interrupted)
+{
+	struct itimerval every = { { 0, 20 }, { 0, 20 } }, off = { { 0, 0 }, { 0, 0 } };
+	struct sigaction sa;
+	struct timespec ts;
+	uint64_t n, h, total;
+
+	memset(&ic, 0, sizeof(ic));
+	interrupts = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &every, NULL), 0);
+	for (n = 0; interrupts < INTERRUPTS; n++) {
+		interrupt_ops(1);
+		/* A call ThreadSanitizer intercepts: it delivers signals
+		 * only there.  Natively a vDSO call, now and then. */
+		if ((n & 1023) == 0)
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+	}
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &off, NULL), 0);
+	signal(SIGALRM, SIG_DFL);
+	h = (uint64_t)interrupts;
+	total = n + h;
+	ck_assert_uint_eq(ic.add64, n + h * HANDLER_ADD);
+	ck_assert_int_eq(ic.sub32, (int32_t)(uint32_t)-total);
+	ck_assert_uint_eq(ic.cas16, total % 65536);
+	ck_assert_uint_eq(ic.add8, total % 256);
+	ck_assert_uint_eq(ic.xor32, total % 2);
+	ck_assert(ic.f64 == (double)total);
+}
+END_TEST
+
 static Suite *primitives_suite(void)
 {
 	Suite *s = suite_create("primitives");
 	TCase *grid = tcase_create("grid");
 	TCase *misc = tcase_create("misc");
 	TCase *contention = tcase_create("contention");
+	TCase *interrupted = tcase_create("interrupted");
 
 #define ADD_WIDTH_TESTS(W, T) \
 	tcase_add_test(grid, test_inline_##W); \
@@ -323,6 +399,10 @@ static Suite *primitives_suite(void)
 	tcase_add_test(contention, test_contention_processes);
 	tcase_set_timeout(contention, 300);
 	suite_add_tcase(s, contention);
+
+	tcase_add_test(interrupted, test_interrupted);
+	tcase_set_timeout(interrupted, 120);
+	suite_add_tcase(s, interrupted);
 	return s;
 }
 

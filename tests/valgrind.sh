@@ -2,9 +2,10 @@
 # valgrind memcheck over the unit tests: no invalid access, no use of
 # uninitialized memory, no leak (definite or indirect), in the test
 # processes and in every process they fork.  No suppression file.
-# By default the quick suites; SATOMIC_TORTURE=long (make stress) runs all,
-# the torture at its CI size: valgrind is here for memory errors, and the
-# long tier's 100M operations run natively in the same make stress.
+# By default (make check-long, CI) the quick suites; SATOMIC_TORTURE=long
+# (make stress) runs all, each at its CI size (SATOMIC_TORTURE=ci): valgrind
+# is here for memory errors, and the long tier's 100M operations run
+# natively in the same make stress.  Not in make check: it takes long.
 set -u
 top_builddir=${top_builddir:-.}
 command -v valgrind >/dev/null 2>&1 ||
@@ -33,7 +34,7 @@ for s in $suites; do
 	log=valgrind-$prog${case:+-$case}.log
 	# At their CI sizes, valgrind being 20-50 times slower; Check's
 	# timeouts are for native speed.
-	if env -u SATOMIC_TORTURE -u SATOMIC_TEST_PROCS ${case:+CK_RUN_CASE=$case} CK_TIMEOUT_MULTIPLIER=50 \
+	if env -u SATOMIC_TEST_PROCS SATOMIC_TORTURE=ci ${case:+CK_RUN_CASE=$case} CK_TIMEOUT_MULTIPLIER=50 \
 	   "$top_builddir/libtool" --mode=execute valgrind -q --error-exitcode=99 \
 		--leak-check=full --errors-for-leak-kinds=definite,indirect \
 		"$top_builddir/tests/$prog" >"$log" 2>&1; then
