@@ -228,6 +228,7 @@ static void check_prefault(struct satomic_map *m, int64_t n, uint64_t acked)
 }
 
 #define GROWS 3	/* scenarios[GROWS]: an insert that grows the map */
+#define PREFAULTS 6	/* scenarios[PREFAULTS ..]: prefault, the last ones */
 static const struct scenario scenarios[] = {
 	{ "insert", setup_small, 100, 100, op_insert, check_insert, 3 },
 	{ "fetch_add", setup_small, 100, 100, op_add, check_add, 2 },
@@ -679,13 +680,22 @@ int main(void)
 	Suite *s = suite_create("crash points");
 	TCase *tc = tcase_create("crash points");
 
+	const int all = (int)(sizeof(scenarios) / sizeof(scenarios[0]));
+	/* make check: the short scenarios (a few points each); the long tiers
+	 * (SATOMIC_TORTURE=ci or long) add those that migrate, with hundreds
+	 * of points each, and the late copies. */
+	const bool quick = getenv("SATOMIC_TORTURE") == NULL;
+
 	skip_unless_map_available();
-	tcase_add_loop_test(tc, test_crash_points, 0,
-			    (int)(sizeof(scenarios) / sizeof(scenarios[0])));
-	tcase_add_loop_test(tc, test_stop_points, 0,
-			    (int)(sizeof(scenarios) / sizeof(scenarios[0])));
-	tcase_add_loop_test(tc, test_no_resurrection_by_a_late_copy, 0,
-			    (int)(sizeof(while_stopped) / sizeof(while_stopped[0])));
+	tcase_add_loop_test(tc, test_crash_points, 0, quick ? GROWS : all);
+	tcase_add_loop_test(tc, test_stop_points, 0, quick ? GROWS : all);
+	if (quick) {
+		tcase_add_loop_test(tc, test_crash_points, PREFAULTS, all);
+		tcase_add_loop_test(tc, test_stop_points, PREFAULTS, all);
+	} else {
+		tcase_add_loop_test(tc, test_no_resurrection_by_a_late_copy, 0,
+				    (int)(sizeof(while_stopped) / sizeof(while_stopped[0])));
+	}
 	tcase_add_loop_test(tc, test_value_while_removed, 0, V_OPS);
 	tcase_set_timeout(tc, 600);
 	suite_add_tcase(s, tc);
