@@ -203,17 +203,20 @@ END_TEST
 #define WORKERS 4
 #define ITERS 100001
 
+/* Every atomic naturally aligned, as the pages require: i386 aligns 8-byte
+ * members of a struct to 4 only. */
 struct shared_counters {
-	uint64_t add64;
+	_Alignas(8) uint64_t add64;
 	int32_t sub32;
 	uint16_t cas16;
 	uint8_t add8;
 	uint32_t xor32;
-	uint64_t or64, and64;
-	uint64_t xchg;
-	uint64_t xchg_seen[WORKERS];	/* sum of values each worker took out */
-	uint64_t exported_add;
-	double f64;
+	_Alignas(8) uint64_t or64;
+	_Alignas(8) uint64_t and64;
+	_Alignas(8) uint64_t xchg;
+	_Alignas(8) uint64_t xchg_seen[WORKERS];	/* sum of values each worker took out */
+	_Alignas(8) uint64_t exported_add;
+	_Alignas(8) double f64;
 	float f32;
 };
 
@@ -348,6 +351,12 @@ START_TEST(test_interrupted)
 	struct timespec ts;
 	uint64_t n, h, total;
 
+	if (emulated_by("qemu-i386")) {
+		/* qemu-i386 7.2 aborts in its own translator (an IOPL
+		 * assertion) when a signal lands at some instructions. */
+		printf("SKIP (part): signals in the middle of operations, under qemu-i386\n");
+		return;
+	}
 	memset(&ic, 0, sizeof(ic));
 	interrupts = 0;
 	memset(&sa, 0, sizeof(sa));

@@ -56,6 +56,14 @@ static inline int test_procs(int dflt, int min, int max)
 	return (int)n;
 }
 
+/* Whether .ci/cross-check runs the tests under this emulator. */
+static inline bool emulated_by(const char *emulator)
+{
+	const char *s = getenv("SATOMIC_TEST_EMULATOR");
+
+	return s != NULL && strcmp(s, emulator) == 0;
+}
+
 /* Fork n children running fn(i, arg); each must exit 0. */
 static inline void run_children(int n, int (*fn)(int, void *), void *arg)
 {
