@@ -10,9 +10,11 @@
  * -EEXIST if the name was taken meanwhile.  Nobody ever opens a region that
  * is half made, and a creator that dies leaves nothing behind.
  *
- * Opening copies the header once with pread and validates it against the
- * file's real size before mapping anything, so a corrupt, truncated or
- * hostile file is -EINVAL, never a crash.
+ * Opening never blocks and never follows a link (open_segment): anything
+ * but a regular file under the name (a FIFO planted in /dev/shm, a socket,
+ * a device) is -ENODEV.  It then copies the header once with pread and
+ * validates it against the file's real size before mapping anything, so a
+ * corrupt, truncated or hostile file is -EINVAL, never a crash.
  */
 #include "config.h"
 
@@ -354,19 +356,45 @@ int region_publish(struct satomic_region *r)
 	return 0;
 }
 
+/*
+ * Open an existing segment for `access` (O_RDONLY or O_RDWR) without ever
+ * blocking: any local user can mkfifo in /dev/shm, and opening a FIFO for
+ * reading waits for a writer forever (O_NONBLOCK; it changes nothing for a
+ * regular file).  No link is followed.  Anything but a regular file is
+ * refused: a directory with -EISDIR, as open(2) says for writing, and a
+ * FIFO, socket or device with -ENODEV (open(2) itself says ENXIO for a
+ * socket).  The descriptor, or a negative errno; never a leaked fd.
+ */
+static int open_segment(const struct region_place *place, int access,
+			struct stat *st)
+{
+	int fd = openat(place->dirfd, place->name, access | O_NONBLOCK |
+			O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0)
+		return errno == ENXIO ? -ENODEV : -errno;
+	if (fstat(fd, st) != 0)
+		err = -errno;
+	else if (S_ISDIR(st->st_mode))
+		err = -EISDIR;
+	else if (!S_ISREG(st->st_mode))
+		err = -ENODEV;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 /* A copy of the header, read with pread, checked against the file; kind 0
  * accepts any known kind. */
-static int read_header(int fd, enum region_kind kind, struct region_header *h,
-		       size_t *total, struct stat *stp)
+static int read_header(int fd, const struct stat *st, enum region_kind kind,
+		       struct region_header *h, size_t *total)
 {
-	struct stat st;
 	ssize_t n;
 
-	if (fstat(fd, &st) != 0)
-		return -errno;
-	if (stp)
-		*stp = st;
-	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)REGION_HEADER_BYTES)
+	if (st->st_size < (off_t)REGION_HEADER_BYTES)
 		return -EINVAL;
 	n = pread(fd, h, sizeof(*h), 0);
 	if (n != (ssize_t)sizeof(*h))
@@ -374,7 +402,7 @@ static int read_header(int fd, enum region_kind kind, struct region_header *h,
 	if (memcmp(h->magic, REGION_MAGIC, sizeof(h->magic)) != 0 ||
 	    h->version != REGION_VERSION || h->header_size != sizeof(*h) ||
 	    h->checksum != sat_checksum(h, offsetof(struct region_header, checksum)) ||
-	    h->total_size != (uint64_t)st.st_size ||
+	    h->total_size != (uint64_t)st->st_size ||
 	    h->data_offset < REGION_HEADER_BYTES ||
 	    h->data_offset % REGION_HEADER_BYTES != 0 ||
 	    h->data_offset >= h->total_size ||
@@ -392,6 +420,7 @@ int region_open(const struct region_place *place, unsigned int flags,
 {
 	struct region_header h;
 	struct satomic_region *r;
+	struct stat st;
 	int err;
 
 	if (out == NULL ||
@@ -401,9 +430,8 @@ int region_open(const struct region_place *place, unsigned int flags,
 	if (r == NULL)
 		return -ENOMEM;
 	r->kind = kind;
-	r->fd = openat(place->dirfd, place->name,
-		       O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	err = r->fd < 0 ? -errno : read_header(r->fd, kind, &h, &r->total, NULL);
+	r->fd = open_segment(place, O_RDWR, &st);
+	err = r->fd < 0 ? r->fd : read_header(r->fd, &st, kind, &h, &r->total);
 	if (err == 0) {
 		r->data_offset = (size_t)h.data_offset;
 		err = map_file(r, flags);
@@ -558,11 +586,11 @@ static int info_at(struct region_place *place, struct satomic_region_info *info)
 	size_t total;
 	int fd, err;
 
-	fd = openat(place->dirfd, place->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_segment(place, O_RDONLY, &st);
 	region_place_release(place);
 	if (fd < 0)
-		return -errno;
-	err = read_header(fd, 0, &h, &total, &st);
+		return fd;
+	err = read_header(fd, &st, 0, &h, &total);
 	close(fd);
 	if (err)
 		return err;

@@ -26,6 +26,8 @@ static const struct {
 		  "the map reached its maximum capacity" },
 	{ EINVAL, "invalid argument, or a segment whose header is corrupt, "
 		  "foreign or from an incompatible version" },
+	{ ENODEV, "not a regular file: a FIFO, socket or device stands where "
+		  "a segment was expected" },
 	{ EEXIST, "a segment of that name already exists" },
 	{ ENOENT, "no segment of that name, or no such key" },
 };

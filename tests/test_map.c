@@ -9,8 +9,11 @@
 #include "testutil.h"
 #include "../src/hash.h"	/* to forge checksums of hostile headers */
 
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 static const int64_t extremes[] = {
 	0, -1, 1, INT64_MIN, INT64_MAX, INT64_MIN + 1, INT64_MAX - 1,
@@ -365,6 +368,25 @@ START_TEST(test_named)
 }
 END_TEST
 
+/* A FIFO planted under a map's name: refused with -ENODEV, never a hang. */
+START_TEST(test_named_fifo)
+{
+	char name[64], path[PATH_MAX];
+	struct satomic_map *m = NULL;
+
+	alarm(10);
+	snprintf(name, sizeof(name), "/satomic-test-mapfifo-%ld", (long)getpid());
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	unlink(path);
+	ck_assert_int_eq(mkfifo(path, 0666), 0);
+	ck_assert_int_eq(satomic_map_open(name, 0, &m), -ENODEV);
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &m), -EEXIST);
+	ck_assert_ptr_null(m);
+	unlink(path);
+	alarm(0);
+}
+END_TEST
+
 START_TEST(test_in_place)
 {
 	size_t size = 0;
@@ -647,6 +669,7 @@ int main(void)
 	tcase_add_test(tc, test_churn_is_bounded);
 	tcase_add_test(tc, test_batches);
 	tcase_add_test(tc, test_named);
+	tcase_add_test(tc, test_named_fifo);
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_prefault);
 	tcase_add_test(tc, test_hostile_memory);

@@ -2,7 +2,8 @@
  * Unit tests of shared-memory regions: create, open, close and unlink of
  * named, file-backed and anonymous regions; name validation; the exact mode;
  * no symlink following; corrupt, truncated and foreign segments refused with
- * -EINVAL, never a crash; the memlock query.
+ * -EINVAL, never a crash; FIFOs and sockets refused with -ENODEV, never a
+ * hang; the memlock query.
  * tests/region-limits.sh covers -ENOSPC on a small tmpfs and mlock failure.
  */
 #include "sharedatomic.h"
@@ -10,8 +11,11 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 /* A name unique to this process and test (a few may be live at once). */
 static const char *name_for(const char *what)
@@ -215,6 +219,65 @@ START_TEST(test_anon)
 }
 END_TEST
 
+/* A Unix socket bound at path (left for the caller to unlink); its fd. */
+static int bind_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/*
+ * A FIFO or a socket planted under a segment's name (any local user can
+ * mkfifo in /dev/shm) is refused with -ENODEV by every function that opens
+ * a segment, and nothing blocks: opening a FIFO for reading would wait for
+ * a writer forever, so a regression is killed by the alarm, not hung.
+ */
+START_TEST(test_not_regular_files)
+{
+	const char *fifo = name_for("fifo"), *sock = name_for("sock");
+	char dir[] = "/tmp/satomic-test-XXXXXX", path[PATH_MAX], fpath[PATH_MAX];
+	struct satomic_region_info info;
+	struct satomic_region *r = NULL;
+	int sfd;
+
+	alarm(10);
+	shm_path(fifo, path, sizeof(path));
+	unlink(path);
+	ck_assert_int_eq(mkfifo(path, 0666), 0);
+	ck_assert_int_eq(satomic_region_info(fifo, &info), -ENODEV);
+	ck_assert_int_eq(satomic_region_open(fifo, 0, &r), -ENODEV);
+	ck_assert_int_eq(satomic_region_create(fifo, 4096, 0, 0, &r), -EEXIST);
+	ck_assert_ptr_null(r);
+	unlink(path);
+
+	shm_path(sock, path, sizeof(path));
+	unlink(path);
+	sfd = bind_socket(path);
+	ck_assert_int_eq(satomic_region_info(sock, &info), -ENODEV);
+	ck_assert_int_eq(satomic_region_open(sock, 0, &r), -ENODEV);
+	close(sfd);
+	unlink(path);
+
+	/* The same for file-backed regions; a directory is -EISDIR. */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fpath, sizeof(fpath), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(fpath, 0600), 0);
+	ck_assert_int_eq(satomic_region_info_file(fpath, &info), -ENODEV);
+	ck_assert_int_eq(satomic_region_open_file(fpath, 0, &r), -ENODEV);
+	ck_assert_int_eq(satomic_region_create_file(fpath, 4096, 0, 0, &r), -EEXIST);
+	ck_assert_int_eq(satomic_region_info_file(dir, &info), -EISDIR);
+	ck_assert_int_eq(satomic_region_open_file(dir, 0, &r), -EISDIR);
+	unlink(fpath);
+	rmdir(dir);
+	alarm(0);
+}
+END_TEST
+
 /* Write `len` bytes at `offset` of the named segment's file. */
 static void scribble(const char *name, off_t offset, const void *bytes, size_t len)
 {
@@ -298,6 +361,7 @@ START_TEST(test_strerror)
 	ck_assert_ptr_nonnull(strstr(satomic_strerror(-EPERM), "RLIMIT_MEMLOCK"));
 	ck_assert_ptr_nonnull(strstr(satomic_strerror(-ENOMEM), "ulimit -l"));
 	ck_assert_ptr_nonnull(strstr(satomic_strerror(-ENOTSUP), "128-bit"));
+	ck_assert_ptr_nonnull(strstr(satomic_strerror(-ENODEV), "FIFO"));
 	ck_assert_str_eq(satomic_strerror(0), "success");
 	ck_assert_ptr_nonnull(satomic_strerror(-EIO));
 	ck_assert_ptr_nonnull(satomic_strerror(12345));
@@ -318,6 +382,7 @@ int main(void)
 	tcase_add_test(tc, test_file_backed);
 	tcase_add_test(tc, test_anon);
 	tcase_add_test(tc, test_corrupt_headers);
+	tcase_add_test(tc, test_not_regular_files);
 	tcase_add_test(tc, test_memlock_limit);
 	tcase_add_test(tc, test_strerror);
 	tcase_set_timeout(tc, 60);

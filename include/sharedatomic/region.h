@@ -74,7 +74,8 @@ struct satomic_region_info {
 /*
  * Read and validate the header of the named region (info_file: of the file
  * at path) without mapping it: -EINVAL for a file that is not a valid
- * region, -ENOENT if there is none.
+ * region, -ENODEV for a FIFO, socket or device (never waited on), -ENOENT
+ * if there is none.
  */
 int satomic_region_info(const char *name, struct satomic_region_info *info);
 int satomic_region_info_file(const char *path,
