@@ -12,7 +12,8 @@
  *
  * Opening never blocks and never follows a link (open_segment): anything
  * but a regular file under the name (a FIFO planted in /dev/shm, a socket,
- * a device) is -ENODEV.  It then copies the header once with pread and
+ * a device) is -ENODEV, and a segment of another owner is -EPERM unless
+ * SATOMIC_REGION_FOREIGN_OK says so.  It then copies the header once with pread and
  * validates it against the file's real size before mapping anything, so a
  * corrupt, truncated or hostile file is -EINVAL, never a crash.
  */
@@ -57,6 +58,10 @@ struct region_header {
 	uint64_t checksum;	/* of the bytes above */
 };
 _Static_assert(sizeof(struct region_header) == 128, "region header layout");
+
+/* The flags create and open accept (FOREIGN_OK means nothing to create). */
+#define REGION_FLAGS (SATOMIC_REGION_MLOCK | SATOMIC_REGION_HUGEPAGES | \
+		      SATOMIC_REGION_FOREIGN_OK)
 
 struct satomic_region {
 	int fd;
@@ -274,7 +279,7 @@ int region_create(const struct region_place *place, size_t data_size,
 
 	if (out == NULL || data_size == 0 || alloc > data_size ||
 	    data_size > (size_t)INT64_MAX - offset || (mode & ~07777u) != 0 ||
-	    (flags & ~(SATOMIC_REGION_MLOCK | SATOMIC_REGION_HUGEPAGES)) != 0)
+	    (flags & ~REGION_FLAGS) != 0)
 		return -EINVAL;
 	r = region_alloc();
 	if (r == NULL)
@@ -423,15 +428,28 @@ int region_open(const struct region_place *place, unsigned int flags,
 	struct stat st;
 	int err;
 
-	if (out == NULL ||
-	    (flags & ~(SATOMIC_REGION_MLOCK | SATOMIC_REGION_HUGEPAGES)) != 0)
+	if (out == NULL || (flags & ~REGION_FLAGS) != 0)
 		return -EINVAL;
 	r = region_alloc();
 	if (r == NULL)
 		return -ENOMEM;
 	r->kind = kind;
 	r->fd = open_segment(place, O_RDWR, &st);
-	err = r->fd < 0 ? r->fd : read_header(r->fd, &st, kind, &h, &r->total);
+	err = r->fd < 0 ? r->fd : 0;
+	/*
+	 * Squatting: whoever owns the segment can write every value in it, and
+	 * a name in /dev/shm is first come, first served, so a segment of
+	 * another user (made 0666 before ours) would feed a program that
+	 * creates, gets -EEXIST and opens.  Refused unless asked for, before
+	 * anything in it is read.  -EPERM, not -EACCES: the mode would let us
+	 * in, it is the owner that is not the one required (POSIX's EPERM,
+	 * "limited to the owner of a file").
+	 */
+	if (err == 0 && st.st_uid != geteuid() &&
+	    !(flags & SATOMIC_REGION_FOREIGN_OK))
+		err = -EPERM;
+	if (err == 0)
+		err = read_header(r->fd, &st, kind, &h, &r->total);
 	if (err == 0) {
 		r->data_offset = (size_t)h.data_offset;
 		err = map_file(r, flags);

@@ -17,8 +17,10 @@ static const struct {
 	{ ENOTSUP, "operation not supported on this machine "
 		   "(for 128-bit operations and the map: the CPU has no "
 		   "128-bit compare-and-swap)" },
-	{ EPERM, "operation not permitted (for mlock: the locked-memory limit "
-		 "RLIMIT_MEMLOCK is 0 and CAP_IPC_LOCK is missing; raise it "
+	{ EPERM, "operation not permitted: the segment belongs to another user, "
+		 "who could change any value in it (open it with the FOREIGN_OK "
+		 "flag if you trust that user); or, for mlock, the locked-memory "
+		 "limit RLIMIT_MEMLOCK is 0 and CAP_IPC_LOCK is missing (raise it "
 		 "with `ulimit -l` or limits.conf)" },
 	{ ENOMEM, "out of memory, or the locked-memory limit RLIMIT_MEMLOCK "
 		  "(`ulimit -l`) is lower than the memory to lock" },

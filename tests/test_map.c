@@ -387,6 +387,45 @@ START_TEST(test_named_fifo)
 }
 END_TEST
 
+/*
+ * A map that another user made (mode 0666) is refused with -EPERM, so the
+ * create-then-open pattern of satomic_map_create(3) cannot be fed values by
+ * a squatter; SATOMIC_MAP_FOREIGN_OK accepts it.  Needs root (fchown).
+ */
+START_TEST(test_named_foreign_owner)
+{
+	char name[64], path[PATH_MAX];
+	struct satomic_map *m = NULL, *mine;
+	int64_t v;
+	int fd;
+
+	if (geteuid() != 0) {
+		printf("SKIP (part): test_named_foreign_owner needs root to chown a segment\n");
+		return;
+	}
+	snprintf(name, sizeof(name), "/satomic-test-mapforeign-%ld", (long)getpid());
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	unlink(path);
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0666, 0, &m), 0);
+	ck_assert_int_eq(satomic_map_insert(m, 1, 666), 0);
+	satomic_map_close(m);
+	m = NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fchown(fd, 65534, 65534), 0);
+	close(fd);
+
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &mine), -EEXIST);
+	ck_assert_int_eq(satomic_map_open(name, 0, &m), -EPERM);
+	ck_assert_ptr_null(m);
+	ck_assert_int_eq(satomic_map_open(name, SATOMIC_MAP_FOREIGN_OK, &m), 0);
+	ck_assert_int_eq(satomic_map_get(m, 1, &v), 0);
+	ck_assert_int_eq(v, 666);
+	satomic_map_close(m);
+	ck_assert_int_eq(satomic_map_unlink(name), 0);
+}
+END_TEST
+
 START_TEST(test_in_place)
 {
 	size_t size = 0;
@@ -670,6 +709,7 @@ int main(void)
 	tcase_add_test(tc, test_batches);
 	tcase_add_test(tc, test_named);
 	tcase_add_test(tc, test_named_fifo);
+	tcase_add_test(tc, test_named_foreign_owner);
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_prefault);
 	tcase_add_test(tc, test_hostile_memory);

@@ -3,7 +3,8 @@
  * named, file-backed and anonymous regions; name validation; the exact mode;
  * no symlink following; corrupt, truncated and foreign segments refused with
  * -EINVAL, never a crash; FIFOs and sockets refused with -ENODEV, never a
- * hang; the memlock query.
+ * hang; segments of another owner refused with -EPERM unless
+ * SATOMIC_REGION_FOREIGN_OK; the memlock query.
  * tests/region-limits.sh covers -ENOSPC on a small tmpfs and mlock failure.
  */
 #include "sharedatomic.h"
@@ -278,6 +279,79 @@ START_TEST(test_not_regular_files)
 }
 END_TEST
 
+/* Give the file at path to another owner, as a squatter would own it. */
+static void give_away(const char *path, uid_t uid, mode_t mode)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fchown(fd, uid, (gid_t)uid), 0);
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+/*
+ * Squatting: a segment that another user made (here mode 0666, so that
+ * anyone may open it) is refused with -EPERM by default, so that the
+ * create-then-open-on-EEXIST pattern cannot be fed values by that user;
+ * SATOMIC_REGION_FOREIGN_OK accepts it.  Info and unlink still work.
+ * Needs root to give a file away (fchown).
+ */
+START_TEST(test_foreign_owner)
+{
+	const char *name = name_for("foreign");
+	char dir[] = "/tmp/satomic-test-XXXXXX", path[PATH_MAX];
+	const uid_t nobody = 65534;
+	struct satomic_region_info info;
+	struct satomic_region *r = NULL, *mine;
+
+	if (geteuid() != 0) {
+		printf("SKIP (part): test_foreign_owner needs root to chown a segment\n");
+		return;
+	}
+	satomic_region_unlink(name);
+	/* The squatter's region, created first, with values of its choosing. */
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0666, 0, &r), 0);
+	satomic_store_u64(satomic_region_data(r), 666);
+	satomic_region_close(r);
+	r = NULL;
+	shm_path(name, path, sizeof(path));
+	give_away(path, nobody, 0666);
+
+	/* The victim's create-then-open. */
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0, 0, &mine), -EEXIST);
+	ck_assert_int_eq(satomic_region_open(name, 0, &r), -EPERM);
+	ck_assert_int_eq(satomic_region_open(name, SATOMIC_REGION_MLOCK, &r), -EPERM);
+	ck_assert_ptr_null(r);
+	ck_assert_int_eq(satomic_region_info(name, &info), 0);
+	ck_assert_uint_eq(info.uid, nobody);
+	/* Accepted when asked for. */
+	ck_assert_int_eq(satomic_region_open(name, SATOMIC_REGION_FOREIGN_OK, &r), 0);
+	ck_assert_uint_eq(satomic_load_u64(satomic_region_data(r)), 666);
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+
+	/* The flag is accepted (and means nothing) on create. */
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0, SATOMIC_REGION_FOREIGN_OK, &r), 0);
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_region_open(name, 0, &r), 0);	/* our own */
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+
+	/* The same for a file-backed region. */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/region", dir);
+	ck_assert_int_eq(satomic_region_create_file(path, 4096, 0, 0, &r), 0);
+	satomic_region_close(r);
+	give_away(path, nobody, 0644);
+	ck_assert_int_eq(satomic_region_open_file(path, 0, &r), -EPERM);
+	ck_assert_int_eq(satomic_region_open_file(path, SATOMIC_REGION_FOREIGN_OK, &r), 0);
+	satomic_region_close(r);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* Write `len` bytes at `offset` of the named segment's file. */
 static void scribble(const char *name, off_t offset, const void *bytes, size_t len)
 {
@@ -362,6 +436,7 @@ START_TEST(test_strerror)
 	ck_assert_ptr_nonnull(strstr(satomic_strerror(-ENOMEM), "ulimit -l"));
 	ck_assert_ptr_nonnull(strstr(satomic_strerror(-ENOTSUP), "128-bit"));
 	ck_assert_ptr_nonnull(strstr(satomic_strerror(-ENODEV), "FIFO"));
+	ck_assert_ptr_nonnull(strstr(satomic_strerror(-EPERM), "another user"));
 	ck_assert_str_eq(satomic_strerror(0), "success");
 	ck_assert_ptr_nonnull(satomic_strerror(-EIO));
 	ck_assert_ptr_nonnull(satomic_strerror(12345));
@@ -383,6 +458,7 @@ int main(void)
 	tcase_add_test(tc, test_anon);
 	tcase_add_test(tc, test_corrupt_headers);
 	tcase_add_test(tc, test_not_regular_files);
+	tcase_add_test(tc, test_foreign_owner);
 	tcase_add_test(tc, test_memlock_limit);
 	tcase_add_test(tc, test_strerror);
 	tcase_set_timeout(tc, 60);

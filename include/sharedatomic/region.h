@@ -24,6 +24,9 @@ struct satomic_region;
 /* Flags for create and open. */
 #define SATOMIC_REGION_MLOCK     0x1u	/* lock the pages into RAM (mlock) */
 #define SATOMIC_REGION_HUGEPAGES 0x2u	/* ask for transparent huge pages */
+/* Open a segment whose owner is another user (by default -EPERM: its owner
+ * can change every value in it); accepted and ignored by create. */
+#define SATOMIC_REGION_FOREIGN_OK 0x4u
 
 /*
  * Create a named region of `size` bytes of data, exclusively (fails with
