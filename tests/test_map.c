@@ -426,6 +426,57 @@ START_TEST(test_named_foreign_owner)
 }
 END_TEST
 
+/*
+ * A peer with write access truncates a named map (the hazard that
+ * sharedatomic(7) states): opening it afterwards is refused with -EINVAL,
+ * whatever the new size, and a process that had it mapped dies of SIGBUS
+ * at its next access, which the library cannot prevent.
+ */
+START_TEST(test_named_truncated)
+{
+	char name[64], path[PATH_MAX];
+	struct satomic_map *m = NULL, *held;
+	struct stat st;
+	off_t sizes[4];
+	int64_t v;
+	pid_t pid;
+	int status;
+	size_t i;
+
+	snprintf(name, sizeof(name), "/satomic-test-maptrunc-%ld", (long)getpid());
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	unlink(path);
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &m), 0);
+	ck_assert_int_eq(satomic_map_insert(m, 1, 2), 0);
+	satomic_map_close(m);
+	ck_assert_int_eq(stat(path, &st), 0);
+	sizes[0] = st.st_size - 4096;	/* a page short */
+	sizes[1] = 4096 + 100;		/* the region header and a bit */
+	sizes[2] = 64;			/* less than a header */
+	sizes[3] = 0;
+	ck_assert_int_eq(satomic_map_open(name, 0, &held), 0);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		m = NULL;
+		ck_assert_int_eq(truncate(path, sizes[i]), 0);
+		ck_assert_msg(satomic_map_open(name, 0, &m) == -EINVAL,
+			      "map truncated to %lld opened", (long long)sizes[i]);
+		ck_assert_ptr_null(m);
+	}
+	/* The process that held it: SIGBUS at its next access. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		(void)satomic_map_get(held, 1, &v);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
+		      "access after truncation: status 0x%x, not SIGBUS", status);
+	/* `held` is left alone: closing it would touch the lost pages. */
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_in_place)
 {
 	size_t size = 0;
@@ -710,6 +761,7 @@ int main(void)
 	tcase_add_test(tc, test_named);
 	tcase_add_test(tc, test_named_fifo);
 	tcase_add_test(tc, test_named_foreign_owner);
+	tcase_add_test(tc, test_named_truncated);
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_prefault);
 	tcase_add_test(tc, test_hostile_memory);

@@ -417,6 +417,69 @@ START_TEST(test_corrupt_headers)
 }
 END_TEST
 
+/* The descriptor of this process's anonymous region's memfd, or -1. */
+static int anon_fd(void)
+{
+	char link[64], target[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	for (fd = 3; fd < 1024; fd++) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, "/memfd:satomic", 14) == 0)
+			return fd;
+	}
+	return -1;
+}
+
+/*
+ * A peer with write access shrinks a named region (the hazard of the
+ * CAVEATS of satomic_region_create(3) and sharedatomic(7)): opening it is
+ * refused with -EINVAL, a process that has it mapped gets SIGBUS, and an
+ * anonymous region cannot be shrunk at all (sealed).
+ */
+START_TEST(test_truncated_by_peer)
+{
+	const char *name = name_for("trunc");
+	struct satomic_region *held, *r = NULL;
+	char path[PATH_MAX];
+	pid_t pid;
+	int status, fd;
+
+	satomic_region_unlink(name);
+	ck_assert_int_eq(satomic_region_create(name, 3 * 4096, 0, 0, &held), 0);
+	shm_path(name, path, sizeof(path));
+	ck_assert_int_eq(truncate(path, 2 * 4096), 0);	/* a page short */
+	ck_assert_int_eq(satomic_region_open(name, 0, &r), -EINVAL);
+	ck_assert_ptr_null(r);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		volatile unsigned char *p = satomic_region_data(held);
+
+		p[2 * 4096] = 1;	/* in the lost page */
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
+		      "access after truncation: status 0x%x, not SIGBUS", status);
+	satomic_region_close(held);
+	satomic_region_unlink(name);
+
+	ck_assert_int_eq(satomic_region_create_anon(4096, 0, &r), 0);
+	fd = anon_fd();
+	if (fd < 0)
+		printf("SKIP (part): no memfd (or no /proc) for the seal check\n");
+	else
+		ck_assert_int_eq(ftruncate(fd, 0), -1);
+	satomic_region_close(r);
+}
+END_TEST
+
 START_TEST(test_memlock_limit)
 {
 	struct rlimit rl;
@@ -459,6 +522,7 @@ int main(void)
 	tcase_add_test(tc, test_corrupt_headers);
 	tcase_add_test(tc, test_not_regular_files);
 	tcase_add_test(tc, test_foreign_owner);
+	tcase_add_test(tc, test_truncated_by_peer);
 	tcase_add_test(tc, test_memlock_limit);
 	tcase_add_test(tc, test_strerror);
 	tcase_set_timeout(tc, 60);
