@@ -289,13 +289,15 @@ int region_create(const struct region_place *place, size_t data_size,
 	r->total = offset + data_size;
 
 	if (place) {
+		/* Out of descriptors is -EMFILE here as anywhere, not -ENOMEM;
+		 * the copy of the directory is close-on-exec like every fd. */
 		r->fd = make_unnamed(r, place);
-		r->dirfd = dup(place->dirfd);
-		r->name = strdup(place->name);
-		if (r->fd >= 0 && (r->dirfd < 0 || r->name == NULL))
+		err = r->fd < 0 ? r->fd : 0;
+		if (err == 0 &&
+		    (r->dirfd = fcntl(place->dirfd, F_DUPFD_CLOEXEC, 0)) < 0)
+			err = -errno;
+		if (err == 0 && (r->name = strdup(place->name)) == NULL)
 			err = -ENOMEM;
-		else
-			err = r->fd < 0 ? r->fd : 0;
 	} else {
 		r->fd = make_anon();
 		err = r->fd < 0 ? r->fd : 0;

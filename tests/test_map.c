@@ -477,6 +477,58 @@ START_TEST(test_named_truncated)
 }
 END_TEST
 
+struct map_fd_case {
+	int which;
+	const char *name, *existing;
+	struct satomic_map *m;
+};
+
+static int map_fd_op(void *arg)
+{
+	struct map_fd_case *c = arg;
+
+	c->m = NULL;
+	switch (c->which) {
+	case 0: return satomic_map_create(c->name, 100, 0, 0, 0, &c->m);
+	case 1: return satomic_map_open(c->existing, 0, &c->m);
+	default: return satomic_map_create_anon(100, 0, 0, &c->m);
+	}
+}
+
+static void map_fd_cleanup(void *arg, int err)
+{
+	struct map_fd_case *c = arg;
+
+	if (err == 0 && c->m)
+		satomic_map_close(c->m);
+	if (c->which == 0)
+		satomic_map_unlink(c->name);
+}
+
+/* Out of file descriptors: -EMFILE, not -ENOMEM, and no descriptor leaked. */
+START_TEST(test_named_out_of_fds)
+{
+	static const char *const what[] = { "map_create", "map_open", "map_create_anon" };
+	char name[64], existing[64];
+	struct map_fd_case c = { .name = name, .existing = existing };
+	struct satomic_map *m;
+	int i;
+
+	snprintf(name, sizeof(name), "/satomic-test-mapfds-%ld", (long)getpid());
+	snprintf(existing, sizeof(existing), "/satomic-test-mapfds-old-%ld", (long)getpid());
+	satomic_map_unlink(name);
+	satomic_map_unlink(existing);
+	ck_assert_int_eq(satomic_map_create(existing, 100, 0, 0, 0, &m), 0);
+	satomic_map_close(m);
+	for (i = 0; i < 3; i++) {
+		c.which = i;
+		with_few_fds(what[i], 4, map_fd_op, map_fd_cleanup, &c);
+	}
+	ck_assert_int_eq(satomic_map_open(name, 0, &m), -ENOENT);	/* none left */
+	ck_assert_int_eq(satomic_map_unlink(existing), 0);
+}
+END_TEST
+
 START_TEST(test_in_place)
 {
 	size_t size = 0;
@@ -762,6 +814,7 @@ int main(void)
 	tcase_add_test(tc, test_named_fifo);
 	tcase_add_test(tc, test_named_foreign_owner);
 	tcase_add_test(tc, test_named_truncated);
+	tcase_add_test(tc, test_named_out_of_fds);
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_prefault);
 	tcase_add_test(tc, test_hostile_memory);

@@ -227,7 +227,8 @@ static int bind_socket(const char *path)
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	ck_assert_int_ge(fd, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	return fd;
 }
@@ -480,6 +481,91 @@ START_TEST(test_truncated_by_peer)
 }
 END_TEST
 
+/* What with_few_fds() runs: one region function on a prepared stage. */
+struct fd_case {
+	int which;
+	const char *name, *existing, *path, *existing_file;
+	struct satomic_region *r;
+};
+
+static int fd_op(void *arg)
+{
+	struct fd_case *c = arg;
+	struct satomic_region_info info;
+
+	c->r = NULL;
+	switch (c->which) {
+	case 0: return satomic_region_create(c->name, 4096, 0, 0, &c->r);
+	case 1: return satomic_region_open(c->existing, 0, &c->r);
+	case 2: return satomic_region_info(c->existing, &info);
+	case 3: return satomic_region_create_file(c->path, 4096, 0, 0, &c->r);
+	case 4: return satomic_region_open_file(c->existing_file, 0, &c->r);
+	case 5: return satomic_region_info_file(c->existing_file, &info);
+	case 6: return satomic_region_create_anon(4096, 0, &c->r);
+	default: return satomic_region_unlink(c->name);
+	}
+}
+
+static void fd_cleanup(void *arg, int err)
+{
+	struct fd_case *c = arg;
+
+	if (err == 0 && c->r)
+		satomic_region_close(c->r);
+	if (c->which == 0)
+		satomic_region_unlink(c->name);
+	if (c->which == 3)
+		unlink(c->path);
+	if (c->which == 7)	/* unlink: put it back for the next round */
+		satomic_region_create(c->name, 4096, 0, 0, &c->r) == 0 ?
+			(void)satomic_region_close(c->r) : (void)0;
+}
+
+/*
+ * Out of file descriptors, every region function says -EMFILE (it said
+ * -ENOMEM where dup failed after the file was made), and leaks none.
+ */
+START_TEST(test_out_of_fds)
+{
+	static const char *const what[] = {
+		"region_create", "region_open", "region_info", "region_create_file",
+		"region_open_file", "region_info_file", "region_create_anon",
+		"region_unlink",
+	};
+	char dir[] = "/tmp/satomic-test-XXXXXX", path[PATH_MAX], file[PATH_MAX];
+	struct fd_case c = { .name = name_for("fds"), .existing = name_for("fds-old") };
+	struct satomic_region *r;
+	int i;
+
+	satomic_region_unlink(c.name);
+	satomic_region_unlink(c.existing);
+	ck_assert_int_eq(satomic_region_create(c.existing, 4096, 0, 0, &r), 0);
+	satomic_region_close(r);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/new", dir);
+	snprintf(file, sizeof(file), "%s/old", dir);
+	ck_assert_int_eq(satomic_region_create_file(file, 4096, 0, 0, &r), 0);
+	satomic_region_close(r);
+	c.path = path;
+	c.existing_file = file;
+	for (i = 0; i < 8; i++) {
+		c.which = i;
+		if (i == 7) {	/* unlink needs a region to remove */
+			ck_assert_int_eq(satomic_region_create(c.name, 4096, 0, 0, &r), 0);
+			satomic_region_close(r);
+		}
+		with_few_fds(what[i], 4, fd_op, fd_cleanup, &c);
+	}
+	/* Nothing was left behind by the failed creates. */
+	satomic_region_unlink(c.name);
+	ck_assert_int_eq(satomic_region_open(c.name, 0, &r), -ENOENT);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	satomic_region_unlink(c.existing);
+	unlink(file);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_memlock_limit)
 {
 	struct rlimit rl;
@@ -523,6 +609,7 @@ int main(void)
 	tcase_add_test(tc, test_not_regular_files);
 	tcase_add_test(tc, test_foreign_owner);
 	tcase_add_test(tc, test_truncated_by_peer);
+	tcase_add_test(tc, test_out_of_fds);
 	tcase_add_test(tc, test_memlock_limit);
 	tcase_add_test(tc, test_strerror);
 	tcase_set_timeout(tc, 60);
