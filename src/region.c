@@ -178,13 +178,31 @@ static int lock_pages(struct satomic_region *r)
 	return errno == EPERM ? -EPERM : -ENOMEM;
 }
 
+/*
+ * Why a mapping of `len` bytes failed with ENOMEM: a size beyond what this
+ * process's address space (or RLIMIT_AS) can hold is -EFBIG, told apart by
+ * a page that still maps; a process out of mappings or memory stays
+ * -ENOMEM.  A 1 PiB region on a tmpfs gets that far (the file may be that
+ * large), and -ENOMEM would read as memory or mlock trouble.
+ */
+static int map_enomem(void)
+{
+	void *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+
+	if (page == MAP_FAILED)
+		return -ENOMEM;
+	munmap(page, 4096);
+	return -EFBIG;
+}
+
 static int map_file(struct satomic_region *r, unsigned int flags)
 {
 	void *p = mmap(NULL, r->total, PROT_READ | PROT_WRITE, MAP_SHARED,
 		       r->fd, 0);
 
 	if (p == MAP_FAILED)
-		return -errno;
+		return errno == ENOMEM ? map_enomem() : -errno;
 	r->base = p;
 	r->hugepages = (flags & SATOMIC_REGION_HUGEPAGES) != 0;
 	if (r->hugepages)

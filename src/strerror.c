@@ -30,6 +30,9 @@ static const struct {
 		  "foreign or from an incompatible version" },
 	{ ENODEV, "not a regular file: a FIFO, socket or device stands where "
 		  "a segment was expected" },
+	{ EFBIG, "too large: the size does not fit in this process's address "
+		 "space (or RLIMIT_AS), or is beyond the file system's largest "
+		 "file" },
 	{ EEXIST, "a segment of that name already exists" },
 	{ ENOENT, "no segment of that name, or no such key" },
 };

@@ -529,6 +529,62 @@ START_TEST(test_named_out_of_fds)
 }
 END_TEST
 
+/*
+ * A map whose reservation does not fit this process's address space (here
+ * RLIMIT_AS, lowered in a child) is -EFBIG, as for a region, not -ENOMEM;
+ * nothing is left behind.
+ */
+START_TEST(test_named_too_large)
+{
+	char name[64];
+	struct satomic_map *m;
+	struct rlimit rl;
+	unsigned long pages = 0;
+	size_t bytes;
+	FILE *f;
+	pid_t pid;
+	int status;
+
+	/* The limit: what this process maps now, plus 4 GiB. */
+	f = fopen("/proc/self/statm", "r");
+	if (f == NULL || fscanf(f, "%lu", &pages) != 1 ||
+	    (rlim_t)pages * 4096 > (rlim_t)64 << 30) {
+		/* No /proc, or a sanitizer's shadow memory: a limit would
+		 * starve it before the map. */
+		printf("SKIP (part): test_named_too_large: address space unknown or large\n");
+		if (f)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) +
+				    ((rlim_t)4 << 30);
+	snprintf(name, sizeof(name), "/satomic-test-mapbig-%ld", (long)getpid());
+	satomic_map_unlink(name);
+	ck_assert_int_eq(satomic_map_footprint(100, 1ull << 30, &bytes), 0);
+	ck_assert_uint_gt(bytes, rl.rlim_cur);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int e1, e2;
+
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(3);
+		e1 = satomic_map_create(name, 100, 1ull << 30, 0, 0, &m);
+		e2 = satomic_map_create_anon(100, 1ull << 30, 0, &m);
+		if (e1 != -EFBIG || e2 != -EFBIG) {
+			fprintf(stderr, "too large a map: %d, %d, not -EFBIG\n", e1, e2);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "status 0x%x (see the output)", status);
+	ck_assert_int_eq(satomic_map_open(name, 0, &m), -ENOENT);
+}
+END_TEST
+
 START_TEST(test_in_place)
 {
 	size_t size = 0;
@@ -815,6 +871,7 @@ int main(void)
 	tcase_add_test(tc, test_named_foreign_owner);
 	tcase_add_test(tc, test_named_truncated);
 	tcase_add_test(tc, test_named_out_of_fds);
+	tcase_add_test(tc, test_named_too_large);
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_prefault);
 	tcase_add_test(tc, test_hostile_memory);
