@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -620,9 +621,36 @@ START_TEST(test_strerror)
 	ck_assert_ptr_nonnull(strstr(satomic_strerror(-ENODEV), "FIFO"));
 	ck_assert_ptr_nonnull(strstr(satomic_strerror(-EPERM), "another user"));
 	ck_assert_str_eq(satomic_strerror(0), "success");
-	ck_assert_ptr_nonnull(satomic_strerror(-EIO));
-	ck_assert_ptr_nonnull(satomic_strerror(12345));
-	ck_assert_ptr_nonnull(satomic_strerror(-99999));
+	/* Codes without a wording of the library's: the C library's text,
+	 * also for one it does not know (its "Unknown error N"). */
+	ck_assert_str_eq(satomic_strerror(-EIO), strerror(EIO));
+	ck_assert_str_eq(satomic_strerror(-ETIMEDOUT), strerror(ETIMEDOUT));
+	ck_assert_str_eq(satomic_strerror(-99999), strerror(99999));
+	ck_assert_str_eq(satomic_strerror(-4096), strerror(4096));
+	/* Not a negative errno value at all. */
+	ck_assert_ptr_nonnull(strstr(satomic_strerror(12345), "not a negative errno"));
+	ck_assert_ptr_nonnull(strstr(satomic_strerror(INT_MIN), "not a negative errno"));
+}
+END_TEST
+
+static void *strerror_other_thread(void *arg)
+{
+	(void)arg;
+	return (void *)satomic_strerror(-99998);
+}
+
+/* An unknown code's text is this thread's: another thread's call for
+ * another unknown code does not change it. */
+START_TEST(test_strerror_threads)
+{
+	const char *mine = satomic_strerror(-99999);
+	pthread_t t;
+	void *theirs;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, strerror_other_thread, NULL), 0);
+	ck_assert_int_eq(pthread_join(t, &theirs), 0);
+	ck_assert_str_eq(mine, strerror(99999));
+	ck_assert_ptr_ne(mine, theirs);
 }
 END_TEST
 
@@ -646,6 +674,7 @@ int main(void)
 	tcase_add_test(tc, test_too_large);
 	tcase_add_test(tc, test_memlock_limit);
 	tcase_add_test(tc, test_strerror);
+	tcase_add_test(tc, test_strerror_threads);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
