@@ -412,6 +412,17 @@ static int open_segment(const struct region_place *place, int access,
 	return fd;
 }
 
+/* Whether a header copy is one the library wrote, of `kind` (0: any):
+ * magic, version, size and checksum, not yet the sizes it states. */
+static bool header_ours(const struct region_header *h, enum region_kind kind)
+{
+	return memcmp(h->magic, REGION_MAGIC, sizeof(h->magic)) == 0 &&
+	       h->version == REGION_VERSION && h->header_size == sizeof(*h) &&
+	       h->checksum == sat_checksum(h, offsetof(struct region_header, checksum)) &&
+	       (kind ? h->kind == (uint32_t)kind
+		     : h->kind == REGION_RAW || h->kind == REGION_MAP);
+}
+
 /* A copy of the header, read with pread, checked against the file; kind 0
  * accepts any known kind. */
 static int read_header(int fd, const struct stat *st, enum region_kind kind,
@@ -424,17 +435,13 @@ static int read_header(int fd, const struct stat *st, enum region_kind kind,
 	n = pread(fd, h, sizeof(*h), 0);
 	if (n != (ssize_t)sizeof(*h))
 		return n < 0 ? -errno : -EINVAL;
-	if (memcmp(h->magic, REGION_MAGIC, sizeof(h->magic)) != 0 ||
-	    h->version != REGION_VERSION || h->header_size != sizeof(*h) ||
-	    h->checksum != sat_checksum(h, offsetof(struct region_header, checksum)) ||
+	if (!header_ours(h, kind) ||
 	    h->total_size != (uint64_t)st->st_size ||
 	    h->data_offset < REGION_HEADER_BYTES ||
 	    h->data_offset % REGION_HEADER_BYTES != 0 ||
 	    h->data_offset >= h->total_size ||
 	    h->data_size != h->total_size - h->data_offset ||
-	    h->total_size > (uint64_t)SIZE_MAX ||
-	    (kind ? h->kind != (uint32_t)kind
-		  : h->kind != REGION_RAW && h->kind != REGION_MAP))
+	    h->total_size > (uint64_t)SIZE_MAX)
 		return -EINVAL;
 	*total = (size_t)h->total_size;
 	return 0;
@@ -585,6 +592,36 @@ int satomic_region_unlink(const char *name)
 	if (unlinkat(place.dirfd, place.name, 0) != 0)
 		err = -errno;
 	region_place_release(&place);
+	return err;
+}
+
+/*
+ * Remove the name of a segment of `kind`, and of nothing else: whatever
+ * else is there (another kind, a foreign file, a FIFO) is refused and left
+ * in place.  The header's identity is checked, not the sizes it states, so
+ * a segment that a peer shrank (but not below its header) can still be
+ * removed.  There is no unlink-this-inode call: the name could be
+ * replaced between the check and unlinkat, but in /dev/shm (sticky) only
+ * the owner of the name or root can do that, and they may remove it anyway.
+ */
+int region_unlink(const struct region_place *place, enum region_kind kind)
+{
+	struct region_header h;
+	struct stat st;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open_segment(place, O_RDONLY, &st);
+	if (fd < 0)
+		return fd;
+	n = pread(fd, &h, sizeof(h), 0);
+	if (n < 0)
+		err = -errno;
+	else if (n != (ssize_t)sizeof(h) || !header_ours(&h, kind))
+		err = -EINVAL;
+	close(fd);
+	if (err == 0 && unlinkat(place->dirfd, place->name, 0) != 0)
+		err = -errno;
 	return err;
 }
 

@@ -359,7 +359,7 @@ START_TEST(test_named)
 		ck_assert_int_eq(satomic_map_open(name, 0, &a), -EINVAL);
 		satomic_region_close(r);
 	}
-	ck_assert_int_eq(satomic_map_unlink(name), 0);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
 	ck_assert_int_eq(satomic_map_open(name, 0, &a), -ENOENT);
 	ck_assert_int_eq(satomic_map_create("bad", 1, 0, 0, 0, &a), -EINVAL);
 	ck_assert_int_eq(satomic_map_create(name, 10, 5, 0, 0, &a), -EINVAL);
@@ -582,6 +582,65 @@ START_TEST(test_named_too_large)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "status 0x%x (see the output)", status);
 	ck_assert_int_eq(satomic_map_open(name, 0, &m), -ENOENT);
+}
+END_TEST
+
+/*
+ * satomic_map_unlink removes a map's segment, even one shrunk by a peer,
+ * and nothing else: a plain region, a foreign file, a segment shrunk below
+ * its header, a FIFO are refused and left in place.
+ */
+START_TEST(test_unlink_only_maps)
+{
+	char name[64], path[PATH_MAX];
+	struct satomic_region *r;
+	struct satomic_map *m;
+	struct stat st;
+	int fd;
+
+	alarm(10);
+	snprintf(name, sizeof(name), "/satomic-test-mapunlink-%ld", (long)getpid());
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	unlink(path);
+
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0, 0, &r), 0);
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_map_unlink(name), -EINVAL);
+	ck_assert_int_eq(stat(path, &st), 0);		/* left in place */
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+
+	fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);	/* foreign */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 8192), 0);
+	ck_assert_int_eq(pwrite(fd, "SATOMRGN", 8, 0), 8);
+	close(fd);
+	ck_assert_int_eq(satomic_map_unlink(name), -EINVAL);
+	ck_assert_int_eq(stat(path, &st), 0);
+	unlink(path);
+
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(satomic_map_unlink(name), -ENODEV);
+	ck_assert_int_eq(stat(path, &st), 0);
+	unlink(path);
+
+	/* A map shrunk a page short (its header intact) is still a map's. */
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &m), 0);
+	satomic_map_close(m);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(truncate(path, st.st_size - 4096), 0);
+	ck_assert_int_eq(satomic_map_unlink(name), 0);
+	ck_assert_int_eq(stat(path, &st), -1);
+	ck_assert_int_eq(satomic_map_unlink(name), -ENOENT);
+
+	/* Shrunk below its header: no longer recognizable, left in place. */
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &m), 0);
+	satomic_map_close(m);
+	ck_assert_int_eq(truncate(path, 64), 0);
+	ck_assert_int_eq(satomic_map_unlink(name), -EINVAL);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+	ck_assert_int_eq(satomic_map_unlink("bad"), -EINVAL);
+	alarm(0);
 }
 END_TEST
 
@@ -872,6 +931,7 @@ int main(void)
 	tcase_add_test(tc, test_named_truncated);
 	tcase_add_test(tc, test_named_out_of_fds);
 	tcase_add_test(tc, test_named_too_large);
+	tcase_add_test(tc, test_unlink_only_maps);
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_prefault);
 	tcase_add_test(tc, test_hostile_memory);

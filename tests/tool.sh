@@ -66,6 +66,7 @@ expect 1 "not a libsharedatomic region" "region info foreign" -- satomic region 
 [ $has_map = no ] ||
 	expect 1 "not a libsharedatomic map" "map get foreign" -- satomic map get "$foreign" 1
 expect 1 "not a libsharedatomic" "region rm foreign" -- satomic region rm "$foreign"
+expect 1 "not a libsharedatomic map" "map rm foreign" -- satomic map rm "$foreign"
 [ -e "/dev/shm$foreign" ] || { echo "FAIL: rm removed a foreign segment"; fail=1; }
 expect 0 "" "ls skips foreign files" -- satomic ls
 satomic ls | grep -q -- "$foreign" && { echo "FAIL: ls lists a foreign file"; fail=1; }

@@ -176,15 +176,10 @@ static int cmd_map(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "rm") == 0) {
-		struct satomic_region_info info;
-
+		/* The library removes only a map's segment. */
 		if (argc != 2)
 			return usage();
-		err = satomic_region_info(name, &info);
-		if (err == 0 && info.kind != SATOMIC_REGION_KIND_MAP)
-			err = -EINVAL;
-		if (err == 0)
-			err = satomic_map_unlink(name);
+		err = satomic_map_unlink(name);
 		return err ? fail("map", name, err) : 0;
 	}
 	if ((strcmp(cmd, "get") == 0 || strcmp(cmd, "del") == 0) &&
