@@ -13,9 +13,10 @@
  * Opening never blocks and never follows a link (open_segment): anything
  * but a regular file under the name (a FIFO planted in /dev/shm, a socket,
  * a device) is -ENODEV, and a segment of another owner is -EPERM unless
- * SATOMIC_REGION_FOREIGN_OK says so.  It then copies the header once with pread and
- * validates it against the file's real size before mapping anything, so a
- * corrupt, truncated or hostile file is -EINVAL, never a crash.
+ * SATOMIC_REGION_FOREIGN_OK says so.  It then copies the header once with
+ * pread and validates it against the file's real size before mapping
+ * anything, so a corrupt, truncated or hostile file is -EINVAL, never a
+ * crash.
  */
 #include "config.h"
 

@@ -16,6 +16,25 @@
 
 #include "sharedatomic.h"
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+
+/* Whether valgrind runs this process: its mmap refuses sizes the kernel
+ * would take further (1 PiB is EINVAL there, ENOMEM from the kernel). */
+static inline bool under_valgrind(void)
+{
+	const char *preload = getenv("LD_PRELOAD");
+
+#ifdef RUNNING_ON_VALGRIND
+	if (RUNNING_ON_VALGRIND)
+		return true;
+#endif
+	return preload != NULL && strstr(preload, "vgpreload") != NULL;
+}
+
 /* The exported symbol `name`, looked up by name: never the inline copy. */
 static inline void *exported(const char *name)
 {
