@@ -321,9 +321,17 @@ int satomic_map_open(const char *name, unsigned int flags,
 	return err;
 }
 
+/* Only a map's segment: the CLI refused others, now the library does. */
 int satomic_map_unlink(const char *name)
 {
-	return satomic_region_unlink(name);
+	struct region_place place;
+	int err = region_place_shm(name, &place);
+
+	if (err)
+		return err;
+	err = region_unlink(&place, REGION_MAP);
+	region_place_release(&place);
+	return err;
 }
 
 int satomic_map_detach(struct satomic_map *m)

@@ -10,9 +10,13 @@
  * -EEXIST if the name was taken meanwhile.  Nobody ever opens a region that
  * is half made, and a creator that dies leaves nothing behind.
  *
- * Opening copies the header once with pread and validates it against the
- * file's real size before mapping anything, so a corrupt, truncated or
- * hostile file is -EINVAL, never a crash.
+ * Opening never blocks and never follows a link (open_segment): anything
+ * but a regular file under the name (a FIFO planted in /dev/shm, a socket,
+ * a device) is -ENODEV, and a segment of another owner is -EPERM unless
+ * SATOMIC_REGION_FOREIGN_OK says so.  It then copies the header once with
+ * pread and validates it against the file's real size before mapping
+ * anything, so a corrupt, truncated or hostile file is -EINVAL, never a
+ * crash.
  */
 #include "config.h"
 
@@ -55,6 +59,10 @@ struct region_header {
 	uint64_t checksum;	/* of the bytes above */
 };
 _Static_assert(sizeof(struct region_header) == 128, "region header layout");
+
+/* The flags create and open accept (FOREIGN_OK means nothing to create). */
+#define REGION_FLAGS (SATOMIC_REGION_MLOCK | SATOMIC_REGION_HUGEPAGES | \
+		      SATOMIC_REGION_FOREIGN_OK)
 
 struct satomic_region {
 	int fd;
@@ -171,13 +179,31 @@ static int lock_pages(struct satomic_region *r)
 	return errno == EPERM ? -EPERM : -ENOMEM;
 }
 
+/*
+ * Why a mapping of `len` bytes failed with ENOMEM: a size beyond what this
+ * process's address space (or RLIMIT_AS) can hold is -EFBIG, told apart by
+ * a page that still maps; a process out of mappings or memory stays
+ * -ENOMEM.  A 1 PiB region on a tmpfs gets that far (the file may be that
+ * large), and -ENOMEM would read as memory or mlock trouble.
+ */
+static int map_enomem(void)
+{
+	void *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+
+	if (page == MAP_FAILED)
+		return -ENOMEM;
+	munmap(page, 4096);
+	return -EFBIG;
+}
+
 static int map_file(struct satomic_region *r, unsigned int flags)
 {
 	void *p = mmap(NULL, r->total, PROT_READ | PROT_WRITE, MAP_SHARED,
 		       r->fd, 0);
 
 	if (p == MAP_FAILED)
-		return -errno;
+		return errno == ENOMEM ? map_enomem() : -errno;
 	r->base = p;
 	r->hugepages = (flags & SATOMIC_REGION_HUGEPAGES) != 0;
 	if (r->hugepages)
@@ -272,7 +298,7 @@ int region_create(const struct region_place *place, size_t data_size,
 
 	if (out == NULL || data_size == 0 || alloc > data_size ||
 	    data_size > (size_t)INT64_MAX - offset || (mode & ~07777u) != 0 ||
-	    (flags & ~(SATOMIC_REGION_MLOCK | SATOMIC_REGION_HUGEPAGES)) != 0)
+	    (flags & ~REGION_FLAGS) != 0)
 		return -EINVAL;
 	r = region_alloc();
 	if (r == NULL)
@@ -282,13 +308,15 @@ int region_create(const struct region_place *place, size_t data_size,
 	r->total = offset + data_size;
 
 	if (place) {
+		/* Out of descriptors is -EMFILE here as anywhere, not -ENOMEM;
+		 * the copy of the directory is close-on-exec like every fd. */
 		r->fd = make_unnamed(r, place);
-		r->dirfd = dup(place->dirfd);
-		r->name = strdup(place->name);
-		if (r->fd >= 0 && (r->dirfd < 0 || r->name == NULL))
+		err = r->fd < 0 ? r->fd : 0;
+		if (err == 0 &&
+		    (r->dirfd = fcntl(place->dirfd, F_DUPFD_CLOEXEC, 0)) < 0)
+			err = -errno;
+		if (err == 0 && (r->name = strdup(place->name)) == NULL)
 			err = -ENOMEM;
-		else
-			err = r->fd < 0 ? r->fd : 0;
 	} else {
 		r->fd = make_anon();
 		err = r->fd < 0 ? r->fd : 0;
@@ -354,34 +382,67 @@ int region_publish(struct satomic_region *r)
 	return 0;
 }
 
+/*
+ * Open an existing segment for `access` (O_RDONLY or O_RDWR) without ever
+ * blocking: any local user can mkfifo in /dev/shm, and opening a FIFO for
+ * reading waits for a writer forever (O_NONBLOCK; it changes nothing for a
+ * regular file).  No link is followed.  Anything but a regular file is
+ * refused: a directory with -EISDIR, as open(2) says for writing, and a
+ * FIFO, socket or device with -ENODEV (open(2) itself says ENXIO for a
+ * socket).  The descriptor, or a negative errno; never a leaked fd.
+ */
+static int open_segment(const struct region_place *place, int access,
+			struct stat *st)
+{
+	int fd = openat(place->dirfd, place->name, access | O_NONBLOCK |
+			O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0)
+		return errno == ENXIO ? -ENODEV : -errno;
+	if (fstat(fd, st) != 0)
+		err = -errno;
+	else if (S_ISDIR(st->st_mode))
+		err = -EISDIR;
+	else if (!S_ISREG(st->st_mode))
+		err = -ENODEV;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Whether a header copy is one the library wrote, of `kind` (0: any):
+ * magic, version, size and checksum, not yet the sizes it states. */
+static bool header_ours(const struct region_header *h, enum region_kind kind)
+{
+	return memcmp(h->magic, REGION_MAGIC, sizeof(h->magic)) == 0 &&
+	       h->version == REGION_VERSION && h->header_size == sizeof(*h) &&
+	       h->checksum == sat_checksum(h, offsetof(struct region_header, checksum)) &&
+	       (kind ? h->kind == (uint32_t)kind
+		     : h->kind == REGION_RAW || h->kind == REGION_MAP);
+}
+
 /* A copy of the header, read with pread, checked against the file; kind 0
  * accepts any known kind. */
-static int read_header(int fd, enum region_kind kind, struct region_header *h,
-		       size_t *total, struct stat *stp)
+static int read_header(int fd, const struct stat *st, enum region_kind kind,
+		       struct region_header *h, size_t *total)
 {
-	struct stat st;
 	ssize_t n;
 
-	if (fstat(fd, &st) != 0)
-		return -errno;
-	if (stp)
-		*stp = st;
-	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)REGION_HEADER_BYTES)
+	if (st->st_size < (off_t)REGION_HEADER_BYTES)
 		return -EINVAL;
 	n = pread(fd, h, sizeof(*h), 0);
 	if (n != (ssize_t)sizeof(*h))
 		return n < 0 ? -errno : -EINVAL;
-	if (memcmp(h->magic, REGION_MAGIC, sizeof(h->magic)) != 0 ||
-	    h->version != REGION_VERSION || h->header_size != sizeof(*h) ||
-	    h->checksum != sat_checksum(h, offsetof(struct region_header, checksum)) ||
-	    h->total_size != (uint64_t)st.st_size ||
+	if (!header_ours(h, kind) ||
+	    h->total_size != (uint64_t)st->st_size ||
 	    h->data_offset < REGION_HEADER_BYTES ||
 	    h->data_offset % REGION_HEADER_BYTES != 0 ||
 	    h->data_offset >= h->total_size ||
 	    h->data_size != h->total_size - h->data_offset ||
-	    h->total_size > (uint64_t)SIZE_MAX ||
-	    (kind ? h->kind != (uint32_t)kind
-		  : h->kind != REGION_RAW && h->kind != REGION_MAP))
+	    h->total_size > (uint64_t)SIZE_MAX)
 		return -EINVAL;
 	*total = (size_t)h->total_size;
 	return 0;
@@ -392,18 +453,31 @@ int region_open(const struct region_place *place, unsigned int flags,
 {
 	struct region_header h;
 	struct satomic_region *r;
+	struct stat st;
 	int err;
 
-	if (out == NULL ||
-	    (flags & ~(SATOMIC_REGION_MLOCK | SATOMIC_REGION_HUGEPAGES)) != 0)
+	if (out == NULL || (flags & ~REGION_FLAGS) != 0)
 		return -EINVAL;
 	r = region_alloc();
 	if (r == NULL)
 		return -ENOMEM;
 	r->kind = kind;
-	r->fd = openat(place->dirfd, place->name,
-		       O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	err = r->fd < 0 ? -errno : read_header(r->fd, kind, &h, &r->total, NULL);
+	r->fd = open_segment(place, O_RDWR, &st);
+	err = r->fd < 0 ? r->fd : 0;
+	/*
+	 * Squatting: whoever owns the segment can write every value in it, and
+	 * a name in /dev/shm is first come, first served, so a segment of
+	 * another user (made 0666 before ours) would feed a program that
+	 * creates, gets -EEXIST and opens.  Refused unless asked for, before
+	 * anything in it is read.  -EPERM, not -EACCES: the mode would let us
+	 * in, it is the owner that is not the one required (POSIX's EPERM,
+	 * "limited to the owner of a file").
+	 */
+	if (err == 0 && st.st_uid != geteuid() &&
+	    !(flags & SATOMIC_REGION_FOREIGN_OK))
+		err = -EPERM;
+	if (err == 0)
+		err = read_header(r->fd, &st, kind, &h, &r->total);
 	if (err == 0) {
 		r->data_offset = (size_t)h.data_offset;
 		err = map_file(r, flags);
@@ -522,6 +596,36 @@ int satomic_region_unlink(const char *name)
 	return err;
 }
 
+/*
+ * Remove the name of a segment of `kind`, and of nothing else: whatever
+ * else is there (another kind, a foreign file, a FIFO) is refused and left
+ * in place.  The header's identity is checked, not the sizes it states, so
+ * a segment that a peer shrank (but not below its header) can still be
+ * removed.  There is no unlink-this-inode call: the name could be
+ * replaced between the check and unlinkat, but in /dev/shm (sticky) only
+ * the owner of the name or root can do that, and they may remove it anyway.
+ */
+int region_unlink(const struct region_place *place, enum region_kind kind)
+{
+	struct region_header h;
+	struct stat st;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open_segment(place, O_RDONLY, &st);
+	if (fd < 0)
+		return fd;
+	n = pread(fd, &h, sizeof(h), 0);
+	if (n < 0)
+		err = -errno;
+	else if (n != (ssize_t)sizeof(h) || !header_ours(&h, kind))
+		err = -EINVAL;
+	close(fd);
+	if (err == 0 && unlinkat(place->dirfd, place->name, 0) != 0)
+		err = -errno;
+	return err;
+}
+
 int satomic_region_close(struct satomic_region *r)
 {
 	if (r == NULL)
@@ -558,11 +662,11 @@ static int info_at(struct region_place *place, struct satomic_region_info *info)
 	size_t total;
 	int fd, err;
 
-	fd = openat(place->dirfd, place->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_segment(place, O_RDONLY, &st);
 	region_place_release(place);
 	if (fd < 0)
-		return -errno;
-	err = read_header(fd, 0, &h, &total, &st);
+		return fd;
+	err = read_header(fd, &st, 0, &h, &total);
 	close(fd);
 	if (err)
 		return err;

@@ -9,9 +9,12 @@
 #include "testutil.h"
 #include "../src/hash.h"	/* to forge checksums of hostile headers */
 
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const int64_t extremes[] = {
@@ -938,12 +941,304 @@ START_TEST(test_named)
 		ck_assert_int_eq(satomic_map_open(name, 0, &a), -EINVAL);
 		satomic_region_close(r);
 	}
-	ck_assert_int_eq(satomic_map_unlink(name), 0);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
 	ck_assert_int_eq(satomic_map_open(name, 0, &a), -ENOENT);
 	ck_assert_int_eq(satomic_map_create("bad", 1, 0, 0, 0, &a), -EINVAL);
 	ck_assert_int_eq(satomic_map_create(name, 10, 5, 0, 0, &a), -EINVAL);
 	ck_assert_int_eq(satomic_map_create(name, UINT64_MAX, 0, 0, 0, &a), -EINVAL);
 	ck_assert_int_eq(satomic_map_open(name, 0, &a), -ENOENT);	/* nothing left */
+}
+END_TEST
+
+/* A FIFO planted under a map's name: refused with -ENODEV, never a hang. */
+START_TEST(test_named_fifo)
+{
+	char name[64], path[PATH_MAX];
+	struct satomic_map *m = NULL;
+
+	alarm(10);
+	snprintf(name, sizeof(name), "/satomic-test-mapfifo-%ld", (long)getpid());
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	unlink(path);
+	ck_assert_int_eq(mkfifo(path, 0666), 0);
+	ck_assert_int_eq(satomic_map_open(name, 0, &m), -ENODEV);
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &m), -EEXIST);
+	ck_assert_ptr_null(m);
+	unlink(path);
+	alarm(0);
+}
+END_TEST
+
+/*
+ * A map that another user made (mode 0666) is refused with -EPERM, so the
+ * create-then-open pattern of satomic_map_create(3) cannot be fed values by
+ * a squatter; SATOMIC_MAP_FOREIGN_OK accepts it.  Needs root (fchown).
+ */
+START_TEST(test_named_foreign_owner)
+{
+	char name[64], path[PATH_MAX];
+	struct satomic_map *m = NULL, *mine;
+	int64_t v;
+	int fd;
+
+	if (geteuid() != 0) {
+		printf("SKIP (part): test_named_foreign_owner needs root to chown a segment\n");
+		return;
+	}
+	snprintf(name, sizeof(name), "/satomic-test-mapforeign-%ld", (long)getpid());
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	unlink(path);
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0666, 0, &m), 0);
+	ck_assert_int_eq(satomic_map_insert(m, 1, 666), 0);
+	satomic_map_close(m);
+	m = NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fchown(fd, 65534, 65534), 0);
+	close(fd);
+
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &mine), -EEXIST);
+	ck_assert_int_eq(satomic_map_open(name, 0, &m), -EPERM);
+	ck_assert_ptr_null(m);
+	ck_assert_int_eq(satomic_map_open(name, SATOMIC_MAP_FOREIGN_OK, &m), 0);
+	ck_assert_int_eq(satomic_map_get(m, 1, &v), 0);
+	ck_assert_int_eq(v, 666);
+	satomic_map_close(m);
+	ck_assert_int_eq(satomic_map_unlink(name), 0);
+}
+END_TEST
+
+/*
+ * A peer with write access truncates a named map (the hazard that
+ * sharedatomic(7) states): opening it afterwards is refused with -EINVAL,
+ * whatever the new size, and a process that had it mapped dies of SIGBUS
+ * at its next access, which the library cannot prevent.
+ */
+START_TEST(test_named_truncated)
+{
+	char name[64], path[PATH_MAX], c = 0;
+	struct satomic_map *m = NULL;
+	struct stat st;
+	off_t sizes[4];
+	int ready[2], go[2];
+	pid_t pid;
+	int status;
+	size_t i;
+
+	snprintf(name, sizeof(name), "/satomic-test-maptrunc-%ld", (long)getpid());
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	unlink(path);
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &m), 0);
+	ck_assert_int_eq(satomic_map_insert(m, 1, 2), 0);
+	satomic_map_close(m);
+	ck_assert_int_eq(stat(path, &st), 0);
+	sizes[0] = st.st_size - 4096;	/* a page short */
+	sizes[1] = 4096 + 100;		/* the region header and a bit */
+	sizes[2] = 64;			/* less than a header */
+	sizes[3] = 0;
+
+	/* The process that holds it: attached before the truncation, it dies
+	 * of SIGBUS at its next access after. */
+	ck_assert_int_eq(pipe(ready), 0);
+	ck_assert_int_eq(pipe(go), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct satomic_map *held;
+		int64_t v;
+
+		if (satomic_map_open(name, 0, &held) != 0 ||
+		    write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		(void)satomic_map_get(held, 1, &v);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		m = NULL;
+		ck_assert_int_eq(truncate(path, sizes[i]), 0);
+		ck_assert_msg(satomic_map_open(name, 0, &m) == -EINVAL,
+			      "map truncated to %lld opened", (long long)sizes[i]);
+		ck_assert_ptr_null(m);
+	}
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
+		      "access after truncation: status 0x%x, not SIGBUS", status);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	unlink(path);
+}
+END_TEST
+
+struct map_fd_case {
+	int which;
+	const char *name, *existing;
+	struct satomic_map *m;
+};
+
+static int map_fd_op(void *arg)
+{
+	struct map_fd_case *c = arg;
+
+	c->m = NULL;
+	switch (c->which) {
+	case 0: return satomic_map_create(c->name, 100, 0, 0, 0, &c->m);
+	case 1: return satomic_map_open(c->existing, 0, &c->m);
+	default: return satomic_map_create_anon(100, 0, 0, &c->m);
+	}
+}
+
+static void map_fd_cleanup(void *arg, int err)
+{
+	struct map_fd_case *c = arg;
+
+	if (err == 0 && c->m)
+		satomic_map_close(c->m);
+	if (c->which == 0)
+		satomic_map_unlink(c->name);
+}
+
+/* Out of file descriptors: -EMFILE, not -ENOMEM, and no descriptor leaked. */
+START_TEST(test_named_out_of_fds)
+{
+	static const char *const what[] = { "map_create", "map_open", "map_create_anon" };
+	char name[64], existing[64];
+	struct map_fd_case c = { .name = name, .existing = existing };
+	struct satomic_map *m;
+	int i;
+
+	snprintf(name, sizeof(name), "/satomic-test-mapfds-%ld", (long)getpid());
+	snprintf(existing, sizeof(existing), "/satomic-test-mapfds-old-%ld", (long)getpid());
+	satomic_map_unlink(name);
+	satomic_map_unlink(existing);
+	ck_assert_int_eq(satomic_map_create(existing, 100, 0, 0, 0, &m), 0);
+	satomic_map_close(m);
+	for (i = 0; i < 3; i++) {
+		c.which = i;
+		with_few_fds(what[i], 4, map_fd_op, map_fd_cleanup, &c);
+	}
+	ck_assert_int_eq(satomic_map_open(name, 0, &m), -ENOENT);	/* none left */
+	ck_assert_int_eq(satomic_map_unlink(existing), 0);
+}
+END_TEST
+
+/*
+ * A map whose reservation does not fit this process's address space (here
+ * RLIMIT_AS, lowered in a child) is -EFBIG, as for a region, not -ENOMEM;
+ * nothing is left behind.
+ */
+START_TEST(test_named_too_large)
+{
+	char name[64];
+	struct satomic_map *m;
+	struct rlimit rl;
+	unsigned long pages = 0;
+	size_t bytes;
+	FILE *f;
+	pid_t pid;
+	int status;
+
+	/* The limit: what this process maps now, plus 4 GiB. */
+	f = under_valgrind() ? NULL : fopen("/proc/self/statm", "r");
+	if (f == NULL || fscanf(f, "%lu", &pages) != 1 ||
+	    (rlim_t)pages * 4096 > (rlim_t)64 << 30) {
+		/* No /proc, or a sanitizer's shadow memory: a limit would
+		 * starve it before the map; valgrind's mmap says EINVAL. */
+		printf("SKIP (part): test_named_too_large: address space unknown or "
+		       "large, or valgrind\n");
+		if (f)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) +
+				    ((rlim_t)4 << 30);
+	snprintf(name, sizeof(name), "/satomic-test-mapbig-%ld", (long)getpid());
+	satomic_map_unlink(name);
+	ck_assert_int_eq(satomic_map_footprint(100, 1ull << 30, &bytes), 0);
+	ck_assert_uint_gt(bytes, rl.rlim_cur);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int e1, e2;
+
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(3);
+		e1 = satomic_map_create(name, 100, 1ull << 30, 0, 0, &m);
+		e2 = satomic_map_create_anon(100, 1ull << 30, 0, &m);
+		if (e1 != -EFBIG || e2 != -EFBIG) {
+			fprintf(stderr, "too large a map: %d, %d, not -EFBIG\n", e1, e2);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "status 0x%x (see the output)", status);
+	ck_assert_int_eq(satomic_map_open(name, 0, &m), -ENOENT);
+}
+END_TEST
+
+/*
+ * satomic_map_unlink removes a map's segment, even one shrunk by a peer,
+ * and nothing else: a plain region, a foreign file, a segment shrunk below
+ * its header, a FIFO are refused and left in place.
+ */
+START_TEST(test_unlink_only_maps)
+{
+	char name[64], path[PATH_MAX];
+	struct satomic_region *r;
+	struct satomic_map *m;
+	struct stat st;
+	int fd;
+
+	alarm(10);
+	snprintf(name, sizeof(name), "/satomic-test-mapunlink-%ld", (long)getpid());
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	unlink(path);
+
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0, 0, &r), 0);
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_map_unlink(name), -EINVAL);
+	ck_assert_int_eq(stat(path, &st), 0);		/* left in place */
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+
+	fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);	/* foreign */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 8192), 0);
+	ck_assert_int_eq(pwrite(fd, "SATOMRGN", 8, 0), 8);
+	close(fd);
+	ck_assert_int_eq(satomic_map_unlink(name), -EINVAL);
+	ck_assert_int_eq(stat(path, &st), 0);
+	unlink(path);
+
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(satomic_map_unlink(name), -ENODEV);
+	ck_assert_int_eq(stat(path, &st), 0);
+	unlink(path);
+
+	/* A map shrunk a page short (its header intact) is still a map's. */
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &m), 0);
+	satomic_map_close(m);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(truncate(path, st.st_size - 4096), 0);
+	ck_assert_int_eq(satomic_map_unlink(name), 0);
+	ck_assert_int_eq(stat(path, &st), -1);
+	ck_assert_int_eq(satomic_map_unlink(name), -ENOENT);
+
+	/* Shrunk below its header: no longer recognizable, left in place. */
+	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &m), 0);
+	satomic_map_close(m);
+	ck_assert_int_eq(truncate(path, 64), 0);
+	ck_assert_int_eq(satomic_map_unlink(name), -EINVAL);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+	ck_assert_int_eq(satomic_map_unlink("bad"), -EINVAL);
+	alarm(0);
 }
 END_TEST
 
@@ -1237,6 +1532,12 @@ int main(void)
 	tcase_add_test(tc, test_churn_is_bounded);
 	tcase_add_test(tc, test_batches);
 	tcase_add_test(tc, test_named);
+	tcase_add_test(tc, test_named_fifo);
+	tcase_add_test(tc, test_named_foreign_owner);
+	tcase_add_test(tc, test_named_truncated);
+	tcase_add_test(tc, test_named_out_of_fds);
+	tcase_add_test(tc, test_named_too_large);
+	tcase_add_test(tc, test_unlink_only_maps);
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_prefault);
 	tcase_add_test(tc, test_hostile_memory);

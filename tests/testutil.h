@@ -5,6 +5,8 @@
 #include <check.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,25 @@
 #include <unistd.h>
 
 #include "sharedatomic.h"
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+
+/* Whether valgrind runs this process: its mmap refuses sizes the kernel
+ * would take further (1 PiB is EINVAL there, ENOMEM from the kernel). */
+static inline bool under_valgrind(void)
+{
+	const char *preload = getenv("LD_PRELOAD");
+
+#ifdef RUNNING_ON_VALGRIND
+	if (RUNNING_ON_VALGRIND)
+		return true;
+#endif
+	return preload != NULL && strstr(preload, "vgpreload") != NULL;
+}
 
 /* The exported symbol `name`, looked up by name: never the inline copy. */
 static inline void *exported(const char *name)
@@ -116,6 +137,76 @@ static inline void skip_unless_map_available(void)
 		return;
 	printf("SKIP: no 128-bit CAS on this CPU: the map reports -ENOTSUP, as checked\n");
 	exit(77);
+}
+
+/* Open descriptors, counted without opening one. */
+static inline int count_fds(void)
+{
+	int fd, n = 0;
+
+	for (fd = 0; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	return n;
+}
+
+/*
+ * Out of descriptors: in a forked child, with RLIMIT_NOFILE lowered, call
+ * op(arg) with exactly 0, 1, ... max_free descriptors free.  op must
+ * return 0 or -EMFILE (never -ENOMEM or any other code), and once
+ * cleanup(arg, err) has undone a success, with the descriptors back, no
+ * descriptor may be left open: error paths leak none.  Fails the test with
+ * the step that went wrong.
+ */
+static inline void with_few_fds(const char *what, int max_free,
+				int (*op)(void *), void (*cleanup)(void *, int),
+				void *arg)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fillers[4096], n, j, k, err, initial, nul, fd, top = 0;
+		struct rlimit rl;
+
+		nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		for (fd = 0; fd < 4096; fd++)
+			if (fcntl(fd, F_GETFD) != -1)
+				top = fd;
+		initial = count_fds();
+		ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+		rl.rlim_cur = (rlim_t)top + 32;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || nul < 0)
+			_exit(3);
+		for (k = 0; k <= max_free; k++) {
+			for (n = 0; (fd = fcntl(nul, F_DUPFD_CLOEXEC, 0)) >= 0; n++)
+				fillers[n] = fd;
+			for (j = 0; j < k && n > 0; j++)
+				close(fillers[--n]);
+			err = op(arg);
+			while (n > 0)
+				close(fillers[--n]);
+			cleanup(arg, err);
+			if (err != 0 && err != -EMFILE) {
+				fprintf(stderr, "%s with few descriptors free: %d (%s), not -EMFILE\n",
+				       what, err, strerror(-err));
+				_exit(1);
+			}
+			if (count_fds() != initial) {
+				fprintf(stderr, "%s with few descriptors free (result %d): "
+				       "%d descriptors open, %d before\n", what, err,
+				       count_fds(), initial);
+				_exit(2);
+			}
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "%s out of descriptors: status 0x%x (see the output)", what, status);
 }
 
 /* Run a suite; the exit status is the number of failures (0 = pass). */

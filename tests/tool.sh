@@ -5,8 +5,11 @@
 set -u
 top_builddir=${top_builddir:-.}
 satomic() { "$top_builddir/libtool" --mode=execute "$top_builddir/tools/satomic" "$@"; }
+# Where a command could block, a hang must fail the test, not stall it.
+satomic_timed() { timeout 20 "$top_builddir/libtool" --mode=execute "$top_builddir/tools/satomic" "$@"; }
 name=/satomic-test-tool-$$
 foreign=/satomic-test-foreign-$$
+fifo=/satomic-test-fifo-$$
 fail=0
 expect() {	# expect STATUS PATTERN DESCRIPTION -- command...
 	want=$1 pattern=$2 what=$3
@@ -21,7 +24,7 @@ expect() {	# expect STATUS PATTERN DESCRIPTION -- command...
 		echo "ok: $what"
 	fi
 }
-cleanup() { satomic map rm "$name" >/dev/null 2>&1; rm -f "/dev/shm$foreign"; }
+cleanup() { satomic map rm "$name" >/dev/null 2>&1; rm -f "/dev/shm$foreign" "/dev/shm$fifo"; }
 trap cleanup EXIT
 
 case ${HOST_CPU:-$(uname -m)} in
@@ -63,9 +66,35 @@ expect 1 "not a libsharedatomic region" "region info foreign" -- satomic region 
 [ $has_map = no ] ||
 	expect 1 "not a libsharedatomic map" "map get foreign" -- satomic map get "$foreign" 1
 expect 1 "not a libsharedatomic" "region rm foreign" -- satomic region rm "$foreign"
+expect 1 "not a libsharedatomic map" "map rm foreign" -- satomic map rm "$foreign"
 [ -e "/dev/shm$foreign" ] || { echo "FAIL: rm removed a foreign segment"; fail=1; }
 expect 0 "" "ls skips foreign files" -- satomic ls
 satomic ls | grep -q -- "$foreign" && { echo "FAIL: ls lists a foreign file"; fail=1; }
+
+# A FIFO anyone can plant in /dev/shm: refused at once, never waited on.
+mkfifo "/dev/shm$fifo"
+expect 0 "segment" "ls with a FIFO in /dev/shm" -- satomic_timed ls
+expect 1 "not a regular file" "region info FIFO" -- satomic_timed region info "$fifo"
+expect 1 "not a regular file" "region rm FIFO" -- satomic_timed region rm "$fifo"
+[ $has_map = no ] ||
+	expect 1 "not a regular file" "map get FIFO" -- satomic_timed map get "$fifo" 1
+[ -p "/dev/shm$fifo" ] || { echo "FAIL: rm removed a FIFO"; fail=1; }
+rm -f "/dev/shm$fifo"
+
+# Another user's map (made 0666 first, a squatter's): refused with a clear
+# message unless --foreign-ok.  Needs root to give the segment away.
+if [ $has_map = yes ] && [ "$(id -u)" = 0 ]; then
+	satomic map put "$name" 7 666 >/dev/null
+	chown 65534 "/dev/shm$name" && chmod 0666 "/dev/shm$name"
+	expect 1 "belongs to uid 65534.*--foreign-ok" "map get foreign owner" -- \
+		satomic map get "$name" 7
+	expect 0 "^666$" "map get --foreign-ok" -- satomic --foreign-ok map get "$name" 7
+	expect 0 "uid 65534" "region info foreign owner" -- satomic region info "$name"
+	chown 0 "/dev/shm$name" && chmod 0600 "/dev/shm$name"
+	expect 0 "^666$" "map get own again" -- satomic map get "$name" 7
+elif [ $has_map = yes ]; then
+	echo "SKIP (part): a foreign owner needs root to chown a segment"
+fi
 
 # A corrupt map: the header's magic overwritten.
 if [ $has_map = yes ]; then

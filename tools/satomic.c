@@ -11,31 +11,43 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sharedatomic.h>
 
 #define SHM_DIR "/dev/shm"
 
 static const char *prog = "satomic";
+/* --foreign-ok: open maps of other users too (SATOMIC_MAP_FOREIGN_OK). */
+static unsigned int open_flags;
 
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: %s ls\n"
+		"usage: %s [--foreign-ok] COMMAND ...\n"
+		"       %s ls\n"
 		"       %s map create NAME [CAPACITY [MAX_CAPACITY]]\n"
 		"       %s map get|del NAME KEY\n"
 		"       %s map put NAME KEY VALUE\n"
 		"       %s map dump|stats|check|rm NAME\n"
 		"       %s region info|rm NAME\n"
 		"       %s bench [KEYS]\n",
-		prog, prog, prog, prog, prog, prog, prog);
+		prog, prog, prog, prog, prog, prog, prog, prog);
 	return 2;
 }
 
 /* Report err about `what`, naming a foreign or corrupt segment plainly. */
 static int fail(const char *what, const char *name, int err)
 {
-	if (err == -EINVAL && name)
+	struct satomic_region_info info;
+
+	if (err == -EPERM && name && satomic_region_info(name, &info) == 0 &&
+	    info.uid != (unsigned int)geteuid())
+		fprintf(stderr, "%s: %s %s: refused: it belongs to uid %u, not to "
+			"you (uid %u), and its owner can change any value in it; "
+			"use --foreign-ok if you trust that user\n", prog, what,
+			name, info.uid, (unsigned int)geteuid());
+	else if (err == -EINVAL && name)
 		fprintf(stderr, "%s: %s %s: not a libsharedatomic %s, or corrupt "
 			"(its header does not validate)\n", prog, what, name,
 			strcmp(what, "region") ? "map" : "region");
@@ -134,7 +146,7 @@ static int cmd_region(int argc, char **argv)
 
 static int open_map(const char *name, struct satomic_map **m)
 {
-	int err = satomic_map_open(name, 0, m);
+	int err = satomic_map_open(name, open_flags, m);
 
 	return err ? fail("map", name, err) : 0;
 }
@@ -164,15 +176,10 @@ static int cmd_map(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "rm") == 0) {
-		struct satomic_region_info info;
-
+		/* The library removes only a map's segment. */
 		if (argc != 2)
 			return usage();
-		err = satomic_region_info(name, &info);
-		if (err == 0 && info.kind != SATOMIC_REGION_KIND_MAP)
-			err = -EINVAL;
-		if (err == 0)
-			err = satomic_map_unlink(name);
+		err = satomic_map_unlink(name);
 		return err ? fail("map", name, err) : 0;
 	}
 	if ((strcmp(cmd, "get") == 0 || strcmp(cmd, "del") == 0) &&
@@ -295,6 +302,12 @@ static int cmd_bench(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--foreign-ok") == 0) {
+		open_flags |= SATOMIC_MAP_FOREIGN_OK;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 	if (argc < 2)
 		return usage();
 	if (strcmp(argv[1], "ls") == 0 && argc == 2)

@@ -33,6 +33,7 @@ struct satomic_map_iter;
 /* Flags for create and open. */
 #define SATOMIC_MAP_MLOCK     SATOMIC_REGION_MLOCK
 #define SATOMIC_MAP_HUGEPAGES SATOMIC_REGION_HUGEPAGES
+#define SATOMIC_MAP_FOREIGN_OK SATOMIC_REGION_FOREIGN_OK
 
 /*
  * Sizing.  `capacity` is a hint: the number of keys the map holds before it

@@ -24,6 +24,9 @@ struct satomic_region;
 /* Flags for create and open. */
 #define SATOMIC_REGION_MLOCK     0x1u	/* lock the pages into RAM (mlock) */
 #define SATOMIC_REGION_HUGEPAGES 0x2u	/* ask for transparent huge pages */
+/* Open a segment whose owner is another user (by default -EPERM: its owner
+ * can change every value in it); accepted and ignored by create. */
+#define SATOMIC_REGION_FOREIGN_OK 0x4u
 
 /*
  * Create a named region of `size` bytes of data, exclusively (fails with
@@ -74,7 +77,8 @@ struct satomic_region_info {
 /*
  * Read and validate the header of the named region (info_file: of the file
  * at path) without mapping it: -EINVAL for a file that is not a valid
- * region, -ENOENT if there is none.
+ * region, -ENODEV for a FIFO, socket or device (never waited on), -ENOENT
+ * if there is none.
  */
 int satomic_region_info(const char *name, struct satomic_region_info *info);
 int satomic_region_info_file(const char *path,
