@@ -156,7 +156,9 @@ START_TEST(test_no_symlinks)
 {
 	const char *target = name_for("target"), *link = name_for("link");
 	char tpath[PATH_MAX], lpath[PATH_MAX];
+	struct satomic_region_info info;
 	struct satomic_region *r;
+	struct stat st;
 
 	ck_assert_int_eq(satomic_region_create(target, 4096, 0, 0, &r), 0);
 	satomic_region_close(r);
@@ -164,9 +166,14 @@ START_TEST(test_no_symlinks)
 	shm_path(link, lpath, sizeof(lpath));
 	ck_assert_int_eq(symlink(tpath, lpath), 0);
 	ck_assert_int_eq(satomic_region_open(link, 0, &r), -ELOOP);
+	ck_assert_int_eq(satomic_region_info(link, &info), -ELOOP);
+	ck_assert_int_eq(satomic_region_info_file(lpath, &info), -ELOOP);
 	/* Creating over a symlink fails too, and does not touch the target. */
 	ck_assert_int_eq(satomic_region_create(link, 4096, 0, 0, &r), -EEXIST);
-	unlink(lpath);
+	/* Unlinking removes the link itself, never its target. */
+	ck_assert_int_eq(satomic_region_unlink(link), 0);
+	ck_assert_int_eq(lstat(lpath, &st), -1);
+	ck_assert_int_eq(satomic_region_info(target, &info), 0);
 	satomic_region_unlink(target);
 }
 END_TEST
