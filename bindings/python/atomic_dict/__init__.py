@@ -1,0 +1,188 @@
+"""atomic_dict: the API of the ``atomic-dict`` package (0.5.0) over libsharedatomic.
+
+Code written against ``atomic-dict`` runs unchanged: ``AtomicDict(max_entries)``
+shares with processes ``fork``ed after it was made; ``d[k]`` makes key ``k``
+present (value 0 when new) and returns a handle whose ``load``, ``store``,
+``swap``, ``add``, ``sub``, ``band``, ``bor``, ``bxor`` and ``cas`` act on
+that key atomically; ``add`` ... ``swap`` return the value before, and
+``cas(expected, desired)`` returns the value it saw (``expected`` when it
+swapped); ``d[k] = v`` stores; iteration yields ``((key,), value)`` pairs,
+key as a one-element tuple as in atomic-dict, and is not atomic as a whole.
+Keys are non-zero unsigned 64-bit integers, values unsigned 64-bit (32-bit
+with ``v32=1``) and arithmetic wraps around as in C.
+
+Differences, on purpose: ``max_entries`` is a hint (the map grows, so
+"capacity exceeded" never happens).  Not supported: multi-word keys
+(``k64`` > 1 or ``k32`` > 0) and sets (no value word): they raise
+``NotImplementedError``.  For more than this (names, pickling, ``len``,
+``del``), use :class:`sharedatomic.AtomicDict`.
+"""
+
+import ctypes
+
+from sharedatomic import AtomicDict as _SharedDict
+from sharedatomic._lib import check as _check, lib as _lib
+
+__all__ = ["AtomicDict", "AtomicValue64", "AtomicValue32"]
+__version__ = "0.5.0"
+
+_ENOENT, _EEXIST = -2, -17
+_M64 = (1 << 64) - 1
+
+
+def _key(k):
+    if not isinstance(k, int):
+        raise TypeError(f"key must be an int, not {type(k).__name__}")
+    if not 0 < k <= _M64:
+        raise ValueError(f"key {k} is not a non-zero unsigned 64-bit integer")
+    return k - (1 << 64) if k >> 63 else k
+
+
+def _signed(v, mask):
+    if not isinstance(v, int):
+        raise TypeError(f"value must be an int, not {type(v).__name__}")
+    v &= mask
+    return v - (1 << 64) if v >> 63 else v
+
+
+class AtomicValue64:
+    """The value of one key of an :class:`AtomicDict`; every method is atomic."""
+
+    __slots__ = ("_m", "_k")
+    _mask = _M64
+
+    def __init__(self, m, k):
+        self._m, self._k = m, k
+
+    def _op(self, op, x):
+        old = ctypes.c_int64()
+        _check(getattr(_lib, "satomic_map_" + op)(self._m, self._k, _signed(x, self._mask),
+                                                  ctypes.byref(old)))
+        return old.value & self._mask
+
+    def load(self) -> int:
+        """The current value."""
+        out = ctypes.c_int64()
+        err = _lib.satomic_map_get(self._m, self._k, ctypes.byref(out))
+        if err == _ENOENT:
+            return 0
+        _check(err)
+        return out.value & self._mask
+
+    def store(self, x: int) -> None:
+        """Set the value to x."""
+        _check(_lib.satomic_map_put(self._m, self._k, _signed(x, self._mask), None))
+
+    def swap(self, x: int) -> int:
+        """Set the value to x; return the value before."""
+        return self._op("exchange", x)
+
+    def add(self, x: int) -> int:
+        """Add x (wrapping around); return the value before."""
+        if self._mask != _M64:
+            return self._cas_loop(lambda v: v + x)
+        return self._op("fetch_add", x)
+
+    def sub(self, x: int) -> int:
+        """Subtract x (wrapping around); return the value before."""
+        if self._mask != _M64:
+            return self._cas_loop(lambda v: v - x)
+        return self._op("fetch_sub", x)
+
+    def band(self, x: int) -> int:
+        """Bitwise and with x; return the value before."""
+        return self._op("fetch_and", x)
+
+    def bor(self, x: int) -> int:
+        """Bitwise or with x; return the value before."""
+        return self._op("fetch_or", x)
+
+    def bxor(self, x: int) -> int:
+        """Bitwise xor with x; return the value before."""
+        return self._op("fetch_xor", x)
+
+    def cas(self, expected: int, desired: int) -> int:
+        """Set the value to desired if it is expected; return the value seen
+        (equal to expected exactly when it was set)."""
+        e0, d = _signed(expected, self._mask), _signed(desired, self._mask)
+        while True:
+            e = ctypes.c_int64(e0)
+            err = _lib.satomic_map_cas(self._m, self._k, ctypes.byref(e), d)
+            if err != _ENOENT:
+                _check(err)
+                return e.value & self._mask
+            # Removed meanwhile (not by this API): absent reads 0.
+            if e0 != 0:
+                return 0
+            if _lib.satomic_map_insert(self._m, self._k, d) == 0:
+                return 0
+
+    def _cas_loop(self, f):
+        # Only the 32-bit values need it: the map's words are 64-bit.
+        while True:
+            old = self.load()
+            if self.cas(old, f(old) & self._mask) == old:
+                return old
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.load()}>"
+
+
+class AtomicValue32(AtomicValue64):
+    """An :class:`AtomicValue64` whose value is unsigned 32-bit."""
+
+    __slots__ = ()
+    _mask = (1 << 32) - 1
+
+
+class AtomicDict:
+    """An unsigned-int -> unsigned-int dictionary shared with forked children.
+
+    ``AtomicDict(max_entries, k64=1, k32=0, v64=1, v32=0)``: see the module's
+    documentation.
+    """
+
+    def __init__(self, max_entries: int, k64: int = 1, k32: int = 0,
+                 v64: int = 1, v32: int = 0) -> None:
+        for name, n in (("k64", k64), ("k32", k32), ("v64", v64), ("v32", v32)):
+            if not isinstance(n, int) or n < 0:
+                raise ValueError(f"{name} must be a non-negative int, not {n!r}")
+        if (k64, k32) != (1, 0):
+            raise NotImplementedError(
+                "only one 64-bit key word (k64=1, k32=0) is supported: "
+                "libsharedatomic's map has int64 keys")
+        if v64 + v32 != 1:
+            raise NotImplementedError(
+                "exactly one value word (v64=1 or v32=1) is supported; "
+                "no sets (v64=v32=0)")
+        if not isinstance(max_entries, int) or max_entries < 0:
+            raise ValueError(f"max_entries must be a non-negative int, not {max_entries!r}")
+        self._d = _SharedDict(capacity=max(max_entries, 1))
+        self._m = self._d._handle()
+        self._value = AtomicValue32 if v32 else AtomicValue64
+
+    def __getitem__(self, key):
+        """The value handle of key, which becomes present (0 if new)."""
+        if isinstance(key, tuple):
+            if len(key) != 1:
+                raise TypeError(f"expected 1 key word, got {len(key)}")
+            key = key[0]
+        k = _key(key)
+        err = _lib.satomic_map_insert(self._m, k, 0)
+        if err != _EEXIST:
+            _check(err)
+        return self._value(self._m, k)
+
+    def __setitem__(self, key, value: int) -> None:
+        """Store value under key."""
+        if isinstance(key, tuple):
+            if len(key) != 1:
+                raise TypeError(f"expected 1 key word, got {len(key)}")
+            key = key[0]
+        _check(_lib.satomic_map_put(self._m, _key(key), _signed(value, self._value._mask), None))
+
+    def __iter__(self):
+        """((key,), value) pairs; NOT atomic as a whole (weakly consistent)."""
+        mask = self._value._mask
+        for k, v in self._d.items():
+            yield ((k & _M64,), v & mask)
