@@ -1047,6 +1047,7 @@ START_TEST(test_named_truncated)
 		struct satomic_map *held;
 		int64_t v;
 
+		die_of_sigbus();
 		if (satomic_map_open(name, 0, &held) != 0 ||
 		    write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(2);

@@ -471,6 +471,7 @@ START_TEST(test_truncated_by_peer)
 	if (pid == 0) {
 		volatile unsigned char *p = satomic_region_data(held);
 
+		die_of_sigbus();
 		p[2 * 4096] = 1;	/* in the lost page */
 		_exit(0);
 	}

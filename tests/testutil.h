@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,19 @@ static inline bool emulated_by(const char *emulator)
 	const char *s = getenv("SATOMIC_TEST_EMULATOR");
 
 	return s != NULL && strcmp(s, emulator) == 0;
+}
+
+/*
+ * In a child that must die of SIGBUS: the default action, not a sanitizer's
+ * handler (ASan and TSan catch SIGBUS, report it and exit 1).
+ */
+static inline void die_of_sigbus(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGBUS, &sa, NULL);
 }
 
 /* Fork n children running fn(i, arg); each must exit 0. */
