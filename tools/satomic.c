@@ -145,7 +145,7 @@ static int check_name(const struct cmd *c, const char *name)
 		snprintf(why, sizeof(why), "is too long (%zu bytes after the '/', "
 			 "at most %d)", strlen(name + 1), NAME_MAX);
 	else if (strcmp(name, "/.") == 0 || strcmp(name, "/..") == 0)
-		snprintf(why, sizeof(why), "cannot be . or ..");
+		snprintf(why, sizeof(why), "cannot be /. or /..");
 	else
 		return 0;
 	fprintf(stderr, "%s: %s: name '%s' %s\n", prog, c->words, name, why);
