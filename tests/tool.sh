@@ -340,8 +340,15 @@ elif [ $has_map = yes ]; then
 	echo "SKIP (part): a foreign owner needs root to chown a segment"
 fi
 
-# A corrupt map: the header's magic overwritten.
+# A corrupt map: the map's own header overwritten (the segment's header
+# before it still validates), then the segment's.
 if [ $has_map = yes ]; then
+	# The data begins after the segment's header: a page, 4096 bytes or more.
+	at=$(satomic region info "$name" | awk '/^reserved_bytes:/ { r = $2 }
+		/^data_bytes:/ { d = $2 } END { print r - d }')
+	printf 'XXXXXXXX' | dd of="/dev/shm$name" bs=1 seek="$at" conv=notrunc 2>/dev/null
+	expect 1 "a map whose contents do not validate" "map get corrupt map" -- \
+		satomic map get "$name" 1
 	printf 'XXXXXXXX' | dd of="/dev/shm$name" bs=1 seek=0 conv=notrunc 2>/dev/null
 	expect 1 "not a libsharedatomic map" "map check corrupt" -- satomic map check "$name"
 	rm -f "/dev/shm$name"
