@@ -476,8 +476,8 @@ static int cmd_map_create(const struct cmd *c, int argc, char **argv)
 		return EXIT_USAGE;
 	if (max != 0 && max < cap) {
 		fprintf(stderr, "%s: %s: max_capacity %" PRId64 " is below capacity %"
-			PRId64 " (0 chooses the default, 64 x capacity)\n", prog,
-			c->words, max, cap);
+			PRId64 " (0 chooses the default: 64 x capacity, at least "
+			"1048576)\n", prog, c->words, max, cap);
 		return EXIT_USAGE;
 	}
 	if (satomic_map_footprint((uint64_t)cap, (uint64_t)max, &bytes) == -EINVAL) {
