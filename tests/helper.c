@@ -3,7 +3,8 @@
  * limits (a small tmpfs, a lowered memlock limit), and the map tests exec
  * it to attach to a map by name, as an unrelated process would.
  *
- *   helper region-create NAME BYTES [mlock|hugepages]   create, report, unlink
+ *   helper region-create NAME BYTES [mlock|hugepages|keep]
+ *                                             create, report, unlink (keep: not)
  *   helper map-create NAME CAPACITY [mlock|hugepages]   create, report, unlink
  *   helper map-worker NAME ID COUNT           insert ID's keys, bump counters
  *   helper map-check NAME                     integrity scan
@@ -115,7 +116,8 @@ int main(int argc, char **argv)
 					    0, flags, &r);
 		if (err == 0) {
 			satomic_region_close(r);
-			satomic_region_unlink(argv[2]);
+			if (strcmp(flag, "keep") != 0)
+				satomic_region_unlink(argv[2]);
 		}
 		return report(err);
 	}
