@@ -11,8 +11,20 @@
  *   churn     insert a new key, remove the oldest: a bounded live set
  *
  * Repetitions are interleaved across contenders; the median is reported.
- * Keys avoid 0 and ~0, which ck_ht reserves.
+ *
+ * Keys: distinct, uniformly spread 64-bit values (key_at), the same array
+ * for every contender, generated once per size.  Every contender hashes
+ * with a mixing hash (its own, or MurmurHash3's finalizer where its default
+ * is the identity), so no table is helped or hurt by the keys' shape.
+ *
+ * Page faults are not timed: before the clock starts, tables in shared
+ * memory are prefaulted in every worker process (process_enter, also for
+ * inserts) and in the parent for threads; peers that allocate from the heap
+ * find it faulted by the untimed warm-up repetition, because main() keeps
+ * freed memory mapped (mallopt).  Each row reports the faults its workers
+ * still took inside the timed spans, so this can be checked.
  */
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,18 +42,34 @@ struct job {
 	const struct table_impl *impl;
 	void *table;
 	enum kind kind;
+	const int64_t *keys;	/* the N keys: key_at(0 .. N-1) */
 	const int64_t *ops;	/* per-run operation keys, ops_per_worker each */
 	const uint8_t *dice;	/* mixed: 0-99 per operation */
 	uint64_t ops_per_worker;
 	uint64_t churn_base;	/* churn: index of the next fresh key; the live
-				 * keys are [churn_base - keys, churn_base) */
-	uint64_t keys;		/* N */
+				 * keys are [churn_base - n, churn_base) */
+	uint64_t n;		/* N */
 };
 
-/* The i-th key of the universe: positive, never 0 or ~0. */
+/*
+ * The i-th key of the universe: splitmix64's finalizer of i + 1, a
+ * bijection of the 64-bit words, so distinct indexes give distinct keys,
+ * spread over all 64 bits (negative keys included).  Indexes in use: the N
+ * inserted keys [0, N), churn's fresh keys from N on (fewer than 2^40), and
+ * misses from MISS_BASE (below 2^63): never an inserted key.  The reserved
+ * keys of the peers that have them are out of reach: 0 (ck_ht) is
+ * key_at(2^64 - 1) and ~0 (ck_ht; bare's -1) is key_at(RESERVED_ONES),
+ * both above every index used (checked in bench_map()).
+ */
+#define MISS_BASE (1ull << 62)
+#define RESERVED_ONES 0xcf9a04affa6badbfull
 static int64_t key_at(uint64_t i)
 {
-	return (int64_t)((bench_hash(i + 0x1234567) & 0x3fffffffffffffffull) | 1);
+	uint64_t z = i + 1;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (int64_t)(z ^ (z >> 31));
 }
 
 static uint64_t work(void *arg, int w, int workers)
@@ -55,8 +83,8 @@ static uint64_t work(void *arg, int w, int workers)
 
 	switch (j->kind) {
 	case INSERT:	/* worker w inserts its share of the N keys */
-		for (i = (uint64_t)w; i < j->keys; i += (uint64_t)workers)
-			sum += t->insert(j->table, key_at(i), (int64_t)i);
+		for (i = (uint64_t)w; i < j->n; i += (uint64_t)workers)
+			sum += t->insert(j->table, j->keys[i], (int64_t)i);
 		break;
 	case GET_HIT:
 	case GET_MISS:
@@ -93,7 +121,7 @@ static uint64_t work(void *arg, int w, int workers)
 		for (i = 0; i < n / 2; i++) {
 			uint64_t k = (uint64_t)w + i * (uint64_t)workers;
 
-			sum += t->remove(j->table, key_at(j->churn_base - j->keys + k));
+			sum += t->remove(j->table, key_at(j->churn_base - j->n + k));
 			sum += t->insert(j->table, key_at(j->churn_base + k), 1);
 		}
 		break;
@@ -102,7 +130,8 @@ static uint64_t work(void *arg, int w, int workers)
 }
 
 /* Zipf(s) ranks over n items (Gray et al.'s method, as in YCSB). */
-static void zipf_fill(int64_t *out, uint64_t count, uint64_t n, double s)
+static void zipf_fill(int64_t *out, const int64_t *keys, uint64_t count,
+		      uint64_t n, double s)
 {
 	double zetan = 0, zeta2 = 1 + pow(0.5, s), alpha = 1 / (1 - s), eta;
 	uint64_t i;
@@ -116,25 +145,24 @@ static void zipf_fill(int64_t *out, uint64_t count, uint64_t n, double s)
 		uint64_t rank = uz < 1 ? 0 : uz < zeta2 ? 1 :
 			(uint64_t)((double)n * pow(eta * u - eta + 1, alpha));
 
-		out[i] = key_at((rank >= n ? n - 1 : rank) * 2654435761u % n);
+		out[i] = keys[(rank >= n ? n - 1 : rank) * 2654435761u % n];
 	}
 }
 
 static void fill_ops(enum kind kind, int64_t *ops, uint8_t *dice,
-		     uint64_t count, uint64_t n)
+		     const int64_t *keys, uint64_t count, uint64_t n)
 {
 	uint64_t i;
 
 	if (kind == ZIPF_ADD) {
-		zipf_fill(ops, count, n, 0.99);
+		zipf_fill(ops, keys, count, n, 0.99);
 		return;
 	}
 	for (i = 0; i < count; i++) {
 		uint64_t r = bench_hash(i ^ ((uint64_t)kind << 40));
 
-		ops[i] = key_at(r % n);
-		if (kind == GET_MISS)
-			ops[i] ^= 1ll << 62;	/* never inserted */
+		/* a miss: a key never inserted (a distinct index) */
+		ops[i] = kind == GET_MISS ? key_at(MISS_BASE + (r >> 2)) : keys[r % n];
 		if (dice)
 			dice[i] = (uint8_t)(bench_hash(r) % 100);
 	}
@@ -206,23 +234,29 @@ static struct result *new_result(struct result *rs, int *n, int max,
 }
 
 /*
- * A thread worker uses its parent's page tables, filled for the prefilled
- * table as the parent filled it; a forked worker starts with none for
- * shared memory (fork does not copy them), and would time its page faults.
- * So worker processes fill theirs first (process_enter), except for
- * inserts, which start on a fresh table in either mode.
+ * A thread worker uses its parent's page tables, filled for the table as
+ * the parent filled them (prefill, or process_enter after create); a forked
+ * worker starts with none for shared memory (fork does not copy them), and
+ * would time its page faults, which for MAP_SHARED memory cost several
+ * times a private page's.  So every worker process fills its own first
+ * (process_enter), inserts included: the parent has allocated the pages.
+ * The faults still taken inside the timed span are added to r.
  */
 static double measure(const struct table_impl *impl, struct job *j,
-		      const struct mode *m)
+		      const struct mode *m, struct result *r)
 {
-	uint64_t total = j->kind == INSERT ? j->keys
+	uint64_t total = j->kind == INSERT ? j->n
 		: j->kind == GET_MANY ? j->ops_per_worker / BATCH * BATCH * (uint64_t)m->workers
 		: j->kind == CHURN ? j->ops_per_worker / 2 * 2 * (uint64_t)m->workers
 		: j->ops_per_worker * (uint64_t)m->workers;
+	uint64_t faults = 0;
+	double got = run_workers(work, j, m->workers, m->processes, total,
+				 impl->process_enter, impl->thread_enter,
+				 impl->thread_exit, j->table, &faults);
 
-	return run_workers(work, j, m->workers, m->processes, total,
-			   j->kind == INSERT ? NULL : impl->process_enter,
-			   impl->thread_enter, impl->thread_exit, j->table);
+	if (r)
+		result_add_faults(r, faults, total);
+	return got;
 }
 
 /*
@@ -243,14 +277,15 @@ static uint64_t ops_per_worker(uint64_t per_worker, uint64_t size, enum kind kin
 	return n;
 }
 
-static void prefill(const struct table_impl *impl, void *table, uint64_t n)
+static void prefill(const struct table_impl *impl, void *table,
+		    const int64_t *keys, uint64_t n)
 {
 	uint64_t i;
 
 	if (impl->thread_enter)
 		impl->thread_enter(table);
 	for (i = 0; i < n; i++)
-		impl->insert(table, key_at(i), (int64_t)i);
+		impl->insert(table, keys[i], (int64_t)i);
 	if (impl->thread_exit)
 		impl->thread_exit(table);
 }
@@ -284,19 +319,35 @@ int bench_map(const struct options *o, struct result *rs, int max)
 	struct result *slot[16];
 	void *tables[16];
 	uint64_t churn[16];	/* each table's churn cursor (struct job) */
+	bool only_insert = o->workloads != NULL;
+
+	for (k = GET_HIT; k <= CHURN; k++)
+		if (listed(o->workloads, kind_name[k]))
+			only_insert = false;
 
 	for (t = 0; all_tables[t] && ntables < 15; t++)
 		if (listed(o->contenders, all_tables[t]->name))
 			chosen[ntables++] = all_tables[t];
 	chosen[ntables] = NULL;
 	for (si = 0; si < 2 && sizes[si]; si++) {
-		uint64_t size = sizes[si], count = per_worker * 2;
+		uint64_t size = sizes[si], count = per_worker * 2, i;
 		int64_t *ops = malloc(count * sizeof(*ops));
+		int64_t *keys = malloc(size * sizeof(*keys));
 		uint8_t *dice = malloc(count);
 
+		/* ~0 is reserved by ck_ht and bare: beyond every index used. */
+		if (ops == NULL || keys == NULL || dice == NULL ||
+		    key_at(RESERVED_ONES) != -1 || size + (1ull << 40) > MISS_BASE) {
+			fprintf(stderr, "map: cannot make %llu keys\n",
+				(unsigned long long)size);
+			free(ops), free(keys), free(dice);
+			return n;
+		}
+		for (i = 0; i < size; i++)
+			keys[i] = key_at(i);
 		fprintf(stderr, "map, %llu keys:", (unsigned long long)size);
 		/* insert: a fresh table per repetition. */
-		for (mi = 0; mi < nmodes; mi++) {
+		for (mi = 0; mi < nmodes && listed(o->workloads, "insert"); mi++) {
 			for (t = 0; t < ntables; t++) {
 				slot[t] = new_result(rs, &n, max, INSERT, size, &modes[mi],
 						     bench_tables[t]);
@@ -307,17 +358,26 @@ int bench_map(const struct options *o, struct result *rs, int max)
 			for (rep = WARMUP; rep < o->reps; rep++)
 				for (t = 0; t < ntables; t++) {
 					const struct table_impl *impl = bench_tables[t];
-					struct job j = { impl, NULL, INSERT, NULL, NULL, 0, 0, size };
-					uint64_t before = rss_bytes();
+					struct job j = { impl, NULL, INSERT, keys, NULL, NULL, 0, 0, size };
+					bool sized = mi == 0 && rep == WARMUP;
+					uint64_t before;
 					double got;
 
 					if (unsupported(impl, INSERT, &modes[mi]))
 						continue;
+					/* Memory: the heap's free pages given back first, so
+					 * that the RSS growth is this table's. */
+					if (sized)
+						malloc_trim(0);
+					before = rss_bytes();
 					j.table = impl->create(size);
-					got = measure(impl, &j, &modes[mi]);
+					if (impl->process_enter)	/* prefault, untimed */
+						impl->process_enter(j.table);
+					got = measure(impl, &j, &modes[mi],
+						      rep >= 0 ? slot[t] : NULL);
 					if (rep >= 0)
 						result_add(slot[t], got);
-					if (mi == 0 && rep == WARMUP)
+					if (sized)
 						slot[t]->bytes_per_entry =
 							(double)(rss_bytes() - before) / (double)size;
 					impl->destroy(j.table);
@@ -325,13 +385,15 @@ int bench_map(const struct options *o, struct result *rs, int max)
 			fprintf(stderr, " insert/%s", modes[mi].name);
 		}
 		/* The other workloads share one prefilled table per contender. */
-		for (t = 0; t < ntables; t++) {
+		for (t = 0; t < ntables && !only_insert; t++) {
 			tables[t] = bench_tables[t]->create(size);
-			prefill(bench_tables[t], tables[t], size);
+			prefill(bench_tables[t], tables[t], keys, size);
 			churn[t] = size;
 		}
 		for (k = GET_HIT; k <= CHURN; k++) {
-			fill_ops((enum kind)k, ops, dice, count, size);
+			if (!listed(o->workloads, kind_name[k]))
+				continue;
+			fill_ops((enum kind)k, ops, dice, keys, count, size);
 			for (mi = 0; mi < nmodes; mi++) {
 				for (t = 0; t < ntables; t++) {
 					const char *why = unsupported(bench_tables[t], (enum kind)k,
@@ -347,14 +409,15 @@ int bench_map(const struct options *o, struct result *rs, int max)
 						const struct table_impl *impl = bench_tables[t];
 						uint64_t n_ops = ops_per_worker(per_worker, size,
 										(enum kind)k, &modes[mi]);
-						struct job j = { impl, tables[t], (enum kind)k, ops,
-								 dice, n_ops, churn[t], size };
+						struct job j = { impl, tables[t], (enum kind)k, keys,
+								 ops, dice, n_ops, churn[t], size };
 
 						double got;
 
 						if (unsupported(impl, (enum kind)k, &modes[mi]))
 							continue;
-						got = measure(impl, &j, &modes[mi]);
+						got = measure(impl, &j, &modes[mi],
+							      rep >= 0 ? slot[t] : NULL);
 						if (rep >= 0)
 							result_add(slot[t], got);
 						if (k == CHURN)
@@ -363,10 +426,11 @@ int bench_map(const struct options *o, struct result *rs, int max)
 			}
 			fprintf(stderr, " %s", kind_name[k]);
 		}
-		for (t = 0; t < ntables; t++)
+		for (t = 0; t < ntables && !only_insert; t++)
 			bench_tables[t]->destroy(tables[t]);
 		fprintf(stderr, "\n");
 		free(ops);
+		free(keys);
 		free(dice);
 	}
 	return n;

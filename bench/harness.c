@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 struct sync {
 	uint64_t ready, go;
 	double start[MAX_WORKERS], end[MAX_WORKERS];
+	uint64_t faults;	/* page faults the workers took while timed */
 	uint64_t sink;	/* results folded in, so no work is optimized away */
 };
 
@@ -43,6 +45,16 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Page faults (minor and major) this thread has taken so far. */
+static uint64_t thread_faults(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) != 0)
+		return 0;
+	return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
+}
+
 static void pin(int w)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -57,7 +69,7 @@ static void *worker(void *p)
 {
 	struct worker_arg *a = p;
 	struct sync *s = a->sync;
-	uint64_t r;
+	uint64_t r, faults;
 
 	pin(a->w);
 	if (a->process_enter)
@@ -67,9 +79,11 @@ static void *worker(void *p)
 	__atomic_fetch_add(&s->ready, 1, __ATOMIC_SEQ_CST);
 	while (!__atomic_load_n(&s->go, __ATOMIC_ACQUIRE))
 		;
+	faults = thread_faults();
 	s->start[a->w] = now();
 	r = a->fn(a->arg, a->w, a->workers);
 	s->end[a->w] = now();
+	__atomic_fetch_add(&s->faults, thread_faults() - faults, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->sink, r, __ATOMIC_RELAXED);
 	if (a->leave)
 		a->leave(a->table);
@@ -78,7 +92,8 @@ static void *worker(void *p)
 
 double run_workers(work_fn fn, void *arg, int workers, bool processes,
 		   uint64_t total_ops, void (*process_enter)(void *),
-		   void (*enter)(void *), void (*leave)(void *), void *table)
+		   void (*enter)(void *), void (*leave)(void *), void *table,
+		   uint64_t *faults)
 {
 	struct sync *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
 			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -127,6 +142,8 @@ double run_workers(work_fn fn, void *arg, int workers, bool processes,
 		if (s->end[w] > last)
 			last = s->end[w];
 	}
+	if (faults)
+		*faults = s->faults;
 	munmap(s, sizeof(*s));
 	return failed || last <= first ? 0 : (double)total_ops / (last - first);
 }
@@ -135,6 +152,12 @@ void result_add(struct result *r, double ops)
 {
 	if (r->n < (int)(sizeof(r->ops) / sizeof(r->ops[0])))
 		r->ops[r->n++] = ops;
+}
+
+void result_add_faults(struct result *r, uint64_t faults, uint64_t ops)
+{
+	r->faults += faults;
+	r->fault_ops += ops;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -193,36 +216,54 @@ static int threads_of(const char *mode)
 	return atoi(mode) > 0 ? atoi(mode) : 1;
 }
 
+/* The bare table's median for r's row, or 0 if the row has none. */
+static double bare_of(const struct result *rs, int n, const struct result *r)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (same_row(&rs[i], r) && strcmp(rs[i].contender, "bare") == 0)
+			return result_median(&rs[i]);
+	return 0;
+}
+
 void results_print(FILE *out, struct result *rs, int n)
 {
 	int i;
 
-	fprintf(out, "%-11s %-12s %9s %-11s %-12s %9s %8s %7s %8s %s\n",
+	fprintf(out, "%-11s %-12s %9s %-11s %-12s %9s %8s %7s %8s %8s %8s %s\n",
 		"group", "workload", "keys", "mode", "contender", "Mops/s",
-		"ns/op", "spread", "vs peer", "notes");
+		"ns/op", "spread", "vs peer", "vs bare", "flt/kop", "notes");
 	for (i = 0; i < n; i++) {
 		const struct result *r = &rs[i];
-		double med = result_median(r), best = best_peer(rs, n, r);
-		char size[24] = "-", ratio[16] = "-", extra[96];
+		double med = result_median(r), best = best_peer(rs, n, r),
+		       bare = bare_of(rs, n, r);
+		char size[24] = "-", ratio[16] = "-", vbare[16] = "-", flt[16] = "-",
+		     extra[96];
 
 		if (r->size)
 			snprintf(size, sizeof(size), "%lluK",
 				 (unsigned long long)(r->size / 1000));
 		if (best > 0 && med > 0)
 			snprintf(ratio, sizeof(ratio), "%.2fx", med / best);
+		if (bare > 0 && med > 0)
+			snprintf(vbare, sizeof(vbare), "%.2fx", med / bare);
+		if (r->fault_ops)
+			snprintf(flt, sizeof(flt), "%.2f",
+				 1000.0 * (double)r->faults / (double)r->fault_ops);
 		snprintf(extra, sizeof(extra), "%s", r->note);
 		if (r->bytes_per_entry > 0)
 			snprintf(extra, sizeof(extra), "%.1f B/entry%s%s",
 				 r->bytes_per_entry, r->note[0] ? "; " : "", r->note);
 		if (med > 0)
-			fprintf(out, "%-11s %-12s %9s %-11s %-12s %9.2f %8.1f %6.0f%% %8s %s\n",
+			fprintf(out, "%-11s %-12s %9s %-11s %-12s %9.2f %8.1f %6.0f%% %8s %8s %8s %s\n",
 				r->group, r->workload, size, r->mode, r->contender,
 				med / 1e6, 1e9 * threads_of(r->mode) / med,
-				100 * result_spread(r), ratio, extra);
+				100 * result_spread(r), ratio, vbare, flt, extra);
 		else
-			fprintf(out, "%-11s %-12s %9s %-11s %-12s %9s %8s %7s %8s %s\n",
+			fprintf(out, "%-11s %-12s %9s %-11s %-12s %9s %8s %7s %8s %8s %8s %s\n",
 				r->group, r->workload, size, r->mode, r->contender,
-				"n/a", "", "", "", r->note);
+				"n/a", "", "", "", "", "", r->note);
 	}
 }
 
@@ -231,12 +272,15 @@ void results_csv(FILE *csv, const struct result *rs, int n)
 	int i, j;
 
 	fprintf(csv, "group,workload,keys,mode,contender,median_ops_per_s,"
-		     "spread,bytes_per_entry,reps,runs\n");
+		     "spread,bytes_per_entry,faults_per_kop,reps,runs\n");
 	for (i = 0; i < n; i++) {
-		fprintf(csv, "%s,%s,%llu,%s,%s,%.0f,%.4f,%.2f,%d,", rs[i].group,
+		fprintf(csv, "%s,%s,%llu,%s,%s,%.0f,%.4f,%.2f,%.3f,%d,", rs[i].group,
 			rs[i].workload, (unsigned long long)rs[i].size, rs[i].mode,
 			rs[i].contender, result_median(&rs[i]),
-			result_spread(&rs[i]), rs[i].bytes_per_entry, rs[i].n);
+			result_spread(&rs[i]), rs[i].bytes_per_entry,
+			rs[i].fault_ops ? 1000.0 * (double)rs[i].faults /
+					  (double)rs[i].fault_ops : 0.0,
+			rs[i].n);
 		for (j = 0; j < rs[i].n; j++)
 			fprintf(csv, "%s%.0f", j ? ";" : "", rs[i].ops[j]);
 		fprintf(csv, "\n");

@@ -13,6 +13,7 @@ struct options {
 	const char *only;	/* "map", "prims" or NULL for both */
 	uint64_t keys[2];	/* map sizes (0: the defaults) */
 	const char *contenders;	/* comma-separated names, or NULL for all */
+	const char *workloads;	/* map workloads, comma-separated, or NULL */
 	int workers[8];		/* map worker counts, ascending (--workers) */
 	int nworkers;		/* 0: 1 and 2 */
 };
@@ -32,6 +33,8 @@ struct result {
 	int n;
 	double ops[16];
 	double bytes_per_entry;	/* 0 if not measured */
+	uint64_t faults;	/* page faults taken inside the timed spans */
+	uint64_t fault_ops;	/* over this many operations (0: not counted) */
 	char note[64];
 };
 
@@ -43,14 +46,18 @@ typedef uint64_t (*work_fn)(void *arg, int w, int workers);
  * pinned one per CPU, released together; returns operations per second:
  * total_ops over the span from the first start to the last end.  Before the
  * release each worker process calls process_enter and each worker enter.
+ * If faults is not NULL, it gets the page faults (minor and major) that the
+ * workers took inside their timed spans (getrusage(RUSAGE_THREAD)).
  */
 double run_workers(work_fn fn, void *arg, int workers, bool processes,
 		   uint64_t total_ops, void (*process_enter)(void *),
-		   void (*enter)(void *), void (*leave)(void *), void *table);
+		   void (*enter)(void *), void (*leave)(void *), void *table,
+		   uint64_t *faults);
 
 double result_median(const struct result *r);
 double result_spread(const struct result *r);	/* (max - min) / median */
 void result_add(struct result *r, double ops);
+void result_add_faults(struct result *r, uint64_t faults, uint64_t ops);
 void results_print(FILE *out, struct result *rs, int n);
 void results_csv(FILE *csv, const struct result *rs, int n);
 

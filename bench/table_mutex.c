@@ -1,18 +1,29 @@
 /* The naive baseline: open addressing behind one process-shared mutex. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "bench.h"
 
 enum { EMPTY, LIVE, TOMB };
 
+/* 32 bytes, aligned: a slot never straddles two cache lines. */
+struct slot {
+	int64_t k, v;
+	uint64_t state;
+	uint64_t pad;
+};
+
 struct locked {
 	pthread_mutex_t lock;
 	uint64_t mask;
 	unsigned shift;
 	size_t bytes;
-	struct { int64_t k, v; uint64_t state; } slot[];
+	struct slot slot[] __attribute__((aligned(32)));
 };
+
+_Static_assert(sizeof(struct slot) == 32, "mutex table: 32-byte slots");
+_Static_assert(offsetof(struct locked, slot) % 32 == 0, "mutex table: aligned slots");
 
 static void *create(uint64_t capacity)
 {
@@ -23,7 +34,7 @@ static void *create(uint64_t capacity)
 
 	while ((1ull << log2) < 2 * capacity)
 		log2++;
-	bytes = sizeof(*l) + (24ull << log2);
+	bytes = sizeof(*l) + (sizeof(struct slot) << log2);
 	l = bench_shared_alloc(bytes);
 	if (l == NULL)
 		return NULL;
