@@ -14,6 +14,7 @@ struct options {
 	uint64_t keys[2];	/* map sizes (0: the defaults) */
 	const char *contenders;	/* comma-separated names, or NULL for all */
 	const char *workloads;	/* map workloads, comma-separated, or NULL */
+	bool fault_inserts;	/* --timed-faults: inserts' tables not prefaulted */
 	int workers[8];		/* map worker counts, ascending (--workers) */
 	int nworkers;		/* 0: 1 and 2 */
 };

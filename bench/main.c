@@ -4,7 +4,8 @@
  *
  *   satomic-bench [--quick] [--reps N] [--only map|prims|migration] [--keys N[,N]]
  *                 [--contenders a,b,...] [--workloads insert,get_hit,...]
- *                 [--workers N,N,...] [--hugepages] [--csv FILE] [--summary FILE]
+ *                 [--workers N,N,...] [--hugepages] [--timed-faults]
+ *                 [--csv FILE] [--summary FILE]
  *
  * Prints the machine, a table of every measurement (median of N interleaved
  * repetitions, their spread, the ratio to the best peer of the row), and a
@@ -231,6 +232,8 @@ int main(int argc, char **argv)
 			o.contenders = argv[++i];
 		else if (strcmp(argv[i], "--workloads") == 0 && i + 1 < argc)
 			o.workloads = argv[++i];
+		else if (strcmp(argv[i], "--timed-faults") == 0)
+			o.fault_inserts = true;
 		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
 			if (parse_workers(argv[++i], &o) < 0) {
 				fprintf(stderr, "--workers: up to 8 counts, ascending, "
@@ -246,7 +249,7 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: %s [--quick] [--reps N] [--only map|prims|migration] "
 				"[--keys N[,N]] [--contenders a,b,...] [--workloads insert,get_hit,...] "
-				"[--workers N,N,...] [--hugepages] "
+				"[--workers N,N,...] [--hugepages] [--timed-faults] "
 				"[--csv FILE] [--summary FILE]\n", argv[0]);
 			return 2;
 		}
@@ -268,10 +271,15 @@ int main(int argc, char **argv)
 	       o.reps);
 	printf("keys:     distinct, uniform 64-bit (a bijective mix of a counter), "
 	       "the same for every contender; every table hashes with a mixing hash\n");
-	printf("faults:   tables prefaulted before the clock (shared memory: "
-	       "MADV_POPULATE_WRITE in each worker process;\n"
-	       "          heap: kept mapped after the untimed warm-up); flt/kop: "
-	       "page faults still taken while timed, per 1000 ops\n\n");
+	if (o.fault_inserts)
+		printf("faults:   --timed-faults: inserts fill fresh, unfaulted tables "
+		       "(their page faults are timed)\n");
+	else
+		printf("faults:   tables prefaulted before the clock (shared memory: "
+		       "MADV_POPULATE_WRITE in each worker process;\n"
+		       "          heap: kept mapped after the untimed warm-up)\n");
+	printf("flt/kop:  page faults taken by the workers inside the timed span, "
+	       "per 1000 operations\n\n");
 	fflush(stdout);	/* forked workers must not inherit unflushed output */
 	if (o.only == NULL || strcmp(o.only, "prims") == 0)
 		n += bench_prims(&o, rs + n, MAX_RESULTS - n);
