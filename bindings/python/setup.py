@@ -3,7 +3,8 @@ in pyproject.toml).
 
 It compiles against an installed libsharedatomic, found (first match):
 
-1. SATOMIC_CFLAGS / SATOMIC_LIBS, compiler and linker flags given by hand
+1. SATOMIC_PREFIX, the prefix it was installed in (P/include, P/lib), or
+   SATOMIC_CFLAGS / SATOMIC_LIBS, compiler and linker flags given by hand
    (e.g. SATOMIC_CFLAGS=-I/opt/sa/include SATOMIC_LIBS="-L/opt/sa/lib
    -lsharedatomic");
 2. pkg-config sharedatomic (set PKG_CONFIG_PATH=<prefix>/lib/pkgconfig for
@@ -26,6 +27,13 @@ TREE = os.path.normpath(os.path.join(HERE, "..", ".."))
 
 
 def _flags():
+    prefix = os.environ.get("SATOMIC_PREFIX")
+    if prefix:
+        libdir = next((os.path.join(prefix, d) for d in ("lib", "lib64")
+                       if os.path.exists(os.path.join(prefix, d, "libsharedatomic.so"))),
+                      os.path.join(prefix, "lib"))
+        return (["-I" + os.path.join(prefix, "include")],
+                ["-L" + libdir, "-lsharedatomic"], "SATOMIC_PREFIX")
     cflags, libs = os.environ.get("SATOMIC_CFLAGS"), os.environ.get("SATOMIC_LIBS")
     if cflags is not None or libs is not None:
         return shlex.split(cflags or ""), shlex.split(libs or "-lsharedatomic"), "environment"
@@ -44,8 +52,8 @@ def _flags():
     raise SystemExit(
         "sharedatomic: libsharedatomic not found.  Install it (Debian: apt install "
         "libsharedatomic-dev; from source: ./configure --prefix=P && make install), "
-        "then set PKG_CONFIG_PATH=P/lib/pkgconfig, or set SATOMIC_CFLAGS and "
-        "SATOMIC_LIBS.")
+        "then set PKG_CONFIG_PATH=P/lib/pkgconfig or SATOMIC_PREFIX=P, or set "
+        "SATOMIC_CFLAGS and SATOMIC_LIBS.")
 
 
 cflags, libs, found_by = _flags()
