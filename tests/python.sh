@@ -31,7 +31,7 @@ tsan)	echo "SKIP: ThreadSanitizer's runtime crashes Python at start (even alone)
 	exit 77 ;;
 esac
 cd "$srcdir/bindings/python/tests"
-"$PYTHON" -m unittest -v test_dict test_values test_compat test_atomic_dict_api || exit 1
+"$PYTHON" -m unittest -v test_dict test_values test_compat test_atomic_dict_api test_mapping || exit 1
 # atomic-dict 0.5.0's own test, verbatim, against our atomic_dict module.
 echo "atomic-dict's tests/test_atomic_dict.py:"
 out=$("$PYTHON" atomic-dict/test_atomic_dict.py) || { printf '%s\n' "$out"; exit 1; }
