@@ -18,6 +18,7 @@ class _Atomic:
     """Life, naming and pickling shared by the value types (a mixin over
     the C cores native.Value / native.IntValue)."""
 
+    __slots__ = ()
     _kind = -1
 
     def __init__(self, value: Any = 0, name: Optional[str] = None,
@@ -141,6 +142,8 @@ class _Atomic:
 
 
 class _AtomicInteger(_Atomic):
+    __slots__ = ()
+
     def __int__(self) -> int:
         return int(self.get())
 
@@ -197,6 +200,7 @@ class AtomicInt(_AtomicInteger, native.IntValue):
     ``int(a)``, ``a == 3``, ``a < b``, ``a + 1`` read the current value.
     """
 
+    __slots__ = ("name", "_owner", "_pid", "__weakref__")
     _kind = _I64
 
 
@@ -204,6 +208,7 @@ class AtomicUInt(_AtomicInteger, native.IntValue):
     """An unsigned 64-bit integer in shared memory; arithmetic wraps
     around.  The same operations as AtomicInt."""
 
+    __slots__ = ("name", "_owner", "_pid", "__weakref__")
     _kind = _U64
 
 
@@ -212,6 +217,7 @@ class AtomicFloat(_Atomic, native.Value):
     (compares bit patterns: -0.0 differs from 0.0), add_and_fetch and
     fetch_and_add (a compare-and-swap loop); ``a += x`` is atomic."""
 
+    __slots__ = ("name", "_owner", "_pid", "__weakref__")
     _kind = _F64
 
     def fetch_and_add(self, n: float) -> float:
@@ -237,6 +243,7 @@ class AtomicBool(_Atomic, native.Value):
     """A boolean in shared memory: get/set, get_and_set, compare_and_set;
     ``bool(a)`` reads it."""
 
+    __slots__ = ("name", "_owner", "_pid", "__weakref__")
     _kind = _BOOL
 
     def __init__(self, value: bool = False, name: Optional[str] = None,
