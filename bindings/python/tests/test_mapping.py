@@ -230,6 +230,17 @@ class Documentation(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(here, "py.typed")))
 
 
+class Loading(unittest.TestCase):
+    def test_missing_library_says_what_to_do(self):
+        env = dict(os.environ, SATOMIC_LIBRARY="/nonexistent/libsharedatomic.so.1")
+        r = subprocess.run([sys.executable, "-c", "import sharedatomic"], env=env,
+                           capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("ImportError: SATOMIC_LIBRARY=/nonexistent", r.stderr)
+        self.assertIn("install it", r.stderr)
+        self.assertNotIn("OSError", r.stderr.splitlines()[-1])
+
+
 class Cleanup(unittest.TestCase):
     """An unnamed object whose creator is SIGKILLed leaves no segment."""
 
