@@ -56,6 +56,7 @@ AS_IF([test "$have_python" = yes], [
      have_python="no (Python.h not found: install python3-dev)"])])
 AS_IF([test "x$enable_python" = xyes && test "$have_python" != yes],
   [AC_MSG_ERROR([--enable-python: $have_python])])
+AS_IF([test "$have_python" = yes], [satomic_python_yes=yes], [satomic_python_yes=])
 AC_SUBST([PYTHON_CPPFLAGS])
 AM_CONDITIONAL([HAVE_PYTHON], [test "$have_python" = yes])
 ])
