@@ -11,7 +11,15 @@ case $PYTHON in ""|:) echo "SKIP: no Python >= 3.9 found by configure"; exit 77 
 command -v "$PYTHON" >/dev/null || { echo "SKIP: $PYTHON not found"; exit 77; }
 SATOMIC_LIBRARY=$top_builddir/src/.libs/libsharedatomic.so.1
 SATOMIC_COMPAT=$top_builddir/compat/.libs/shared_atomic.so
-PYTHONPATH=$srcdir/bindings/python${PYTHONPATH:+:$PYTHONPATH}
+# The package as installed: the source's modules beside the built extension.
+native=$top_builddir/bindings/python/sharedatomic/.libs/_native.so
+[ -f "$native" ] || { echo "FAIL: $native not built"; exit 1; }
+stage=$top_builddir/bindings/python/.tests
+rm -rf "$stage" && mkdir -p "$stage/sharedatomic" "$stage/atomic_dict" || exit 1
+cp "$srcdir"/bindings/python/sharedatomic/*.py "$srcdir"/bindings/python/sharedatomic/py.typed \
+	"$native" "$stage/sharedatomic/" &&
+cp "$srcdir"/bindings/python/atomic_dict/*.py "$stage/atomic_dict/" || exit 1
+PYTHONPATH=$stage${PYTHONPATH:+:$PYTHONPATH}
 export SATOMIC_LIBRARY SATOMIC_COMPAT PYTHONPATH
 # A sanitized library in an interpreter that is not: its runtime must be
 # loaded first.  The interpreter's own allocations at exit are not ours.
@@ -23,7 +31,7 @@ tsan)	echo "SKIP: ThreadSanitizer's runtime crashes Python at start (even alone)
 	exit 77 ;;
 esac
 cd "$srcdir/bindings/python/tests"
-"$PYTHON" -m unittest -v test_dict test_values test_compat test_atomic_dict_api || exit 1
+"$PYTHON" -m unittest -v test_dict test_values test_compat test_atomic_dict_api test_mapping || exit 1
 # atomic-dict 0.5.0's own test, verbatim, against our atomic_dict module.
 echo "atomic-dict's tests/test_atomic_dict.py:"
 out=$("$PYTHON" atomic-dict/test_atomic_dict.py) || { printf '%s\n' "$out"; exit 1; }

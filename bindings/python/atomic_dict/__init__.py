@@ -12,10 +12,12 @@ Keys are non-zero unsigned 64-bit integers, values unsigned 64-bit (32-bit
 with ``v32=1``) and arithmetic wraps around as in C.
 
 Differences, on purpose: ``max_entries`` is a hint (the map grows, so
-"capacity exceeded" never happens).  Not supported: multi-word keys
-(``k64`` > 1 or ``k32`` > 0) and sets (no value word): they raise
-``NotImplementedError``.  For more than this (names, pickling, ``len``,
-``del``), use :class:`sharedatomic.AtomicDict`.
+"capacity exceeded" never happens).  Keys of up to 64 bits work: one
+64-bit word (``k64=1``) or one or two 32-bit words (``k64=0, k32=1`` or
+``2``; two words are packed into one map key, the first in the high bits).
+Not supported: longer keys (``k64`` > 1, or ``k64=1`` with ``k32`` > 0) and
+sets (no value word): they raise ``NotImplementedError``.  For more than
+this (names, pickling, ``len``, ``del``), use :class:`sharedatomic.AtomicDict`.
 """
 
 import ctypes
@@ -147,10 +149,11 @@ class AtomicDict:
         for name, n in (("k64", k64), ("k32", k32), ("v64", v64), ("v32", v32)):
             if not isinstance(n, int) or n < 0:
                 raise ValueError(f"{name} must be a non-negative int, not {n!r}")
-        if (k64, k32) != (1, 0):
+        if 64 * k64 + 32 * k32 > 64 or k64 + k32 == 0:
             raise NotImplementedError(
-                "only one 64-bit key word (k64=1, k32=0) is supported: "
-                "libsharedatomic's map has int64 keys")
+                "keys of at most 64 bits are supported (k64=1, or k32=1 or 2 with "
+                f"k64=0), not k64={k64}, k32={k32}: libsharedatomic's map has "
+                "int64 keys")
         if v64 + v32 != 1:
             raise NotImplementedError(
                 "exactly one value word (v64=1 or v32=1) is supported; "
@@ -160,14 +163,34 @@ class AtomicDict:
         self._d = _SharedDict(capacity=max(max_entries, 1))
         self._m = self._d._handle()
         self._value = AtomicValue32 if v32 else AtomicValue64
+        self._widths = (64,) * k64 + (32,) * k32
+
+    def _pack(self, key):
+        """The map's int64 key for an atomic-dict key (an int when it is one
+        word, else a tuple of words, the first in the high bits)."""
+        words = key if isinstance(key, tuple) else (key,)
+        if len(words) != len(self._widths):
+            raise TypeError(f"expected {len(self._widths)} key word(s), got {len(words)}")
+        if self._widths == (64,):
+            return _key(words[0])
+        k = 0
+        for w, width in zip(words, self._widths):
+            if not isinstance(w, int):
+                raise TypeError(f"key word must be an int, not {type(w).__name__}")
+            if not 0 <= w < (1 << width):
+                raise ValueError(f"key word {w} is not an unsigned {width}-bit integer")
+            k = (k << width) | w
+        return _key(k)
+
+    def _unpack(self, k):
+        k &= _M64
+        if self._widths == (64,):
+            return (k,)
+        return (k >> 32, k & 0xFFFFFFFF) if len(self._widths) == 2 else (k,)
 
     def __getitem__(self, key):
         """The value handle of key, which becomes present (0 if new)."""
-        if isinstance(key, tuple):
-            if len(key) != 1:
-                raise TypeError(f"expected 1 key word, got {len(key)}")
-            key = key[0]
-        k = _key(key)
+        k = self._pack(key)
         err = _lib.satomic_map_insert(self._m, k, 0)
         if err != _EEXIST:
             _check(err)
@@ -175,14 +198,10 @@ class AtomicDict:
 
     def __setitem__(self, key, value: int) -> None:
         """Store value under key."""
-        if isinstance(key, tuple):
-            if len(key) != 1:
-                raise TypeError(f"expected 1 key word, got {len(key)}")
-            key = key[0]
-        _check(_lib.satomic_map_put(self._m, _key(key), _signed(value, self._value._mask), None))
+        _check(_lib.satomic_map_put(self._m, self._pack(key), _signed(value, self._value._mask), None))
 
     def __iter__(self):
         """((key,), value) pairs; NOT atomic as a whole (weakly consistent)."""
         mask = self._value._mask
         for k, v in self._d.items():
-            yield ((k & _M64,), v & mask)
+            yield (self._unpack(k), v & mask)

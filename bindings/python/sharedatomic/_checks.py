@@ -22,9 +22,29 @@ def uint64(x, what="value"):
 
 
 def shm_name(name):
-    """A POSIX shared-memory name: '/' and up to 255 other characters."""
+    """A POSIX shared-memory name: '/' and 1 to 255 bytes without '/'
+    ("name" becomes "/name"); ValueError says what is wrong."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, not {type(name).__name__}")
-    if not name.startswith("/"):
-        name = "/" + name
-    return name
+    full = name if name.startswith("/") else "/" + name
+    rest = full[1:]
+    if not rest:
+        raise ValueError("name must not be empty")
+    if "/" in rest:
+        raise ValueError(f"name {name!r} must not contain '/' after the first "
+                         "character (it names a file in /dev/shm)")
+    if "\0" in rest:
+        raise ValueError(f"name {name!r} contains a NUL character")
+    if rest in (".", ".."):
+        raise ValueError(f"name {name!r} is not a valid file name")
+    if len(rest.encode()) > 255:
+        raise ValueError(f"name {name[:20]!r}... is longer than 255 bytes")
+    return full
+
+
+def count(x, what):
+    """A non-negative int64 size argument (capacity and the like)."""
+    int64(x, what)
+    if x < 0:
+        raise ValueError(f"{what} must be >= 0, not {x}")
+    return x

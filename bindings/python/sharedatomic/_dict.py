@@ -1,18 +1,41 @@
 """AtomicDict: an int -> int dictionary shared by processes, lock-free."""
 
-import ctypes
 import os
 import secrets
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMapping, ValuesView
+from typing import Any, Optional, Tuple, Union
 
-from ._checks import int64, shm_name
-from ._lib import check, lib
+from . import _tracker
+from ._checks import count, shm_name
+from ._lib import native
 
 __all__ = ["AtomicDict"]
 
-_i64 = ctypes.c_int64
+
+class _Values(ValuesView):
+    """The values of an AtomicDict (a live view, weakly consistent)."""
+
+    __slots__ = ()
+
+    def __iter__(self):
+        return self._mapping._iterate(1)
 
 
-class AtomicDict:
+class _Items(ItemsView):
+    """The (key, value) pairs of an AtomicDict (a live view, weakly
+    consistent: each pair is read atomically)."""
+
+    __slots__ = ()
+
+    def __iter__(self):
+        return self._mapping._iterate(2)
+
+
+def _fresh_name() -> str:
+    return "/sharedatomic-py-%d-%s" % (os.getpid(), secrets.token_hex(6))
+
+
+class AtomicDict(native.Map, MutableMapping):
     """A dictionary from int to int that several processes share.
 
     It lives in a named shared-memory map of libsharedatomic: any process
@@ -24,231 +47,196 @@ class AtomicDict:
 
     ``AtomicDict(name=None, capacity=1024, create=None, max_capacity=0)``:
 
-    - ``name``: the map's name ("/name" or "name").  ``None`` makes a fresh
-      map with a random name, removed when this object is closed (other
-      processes that already opened it keep it until they close it).
+    - ``name``: the map's name ("/name" or "name": up to 255 bytes, no
+      other "/").  ``None`` makes a fresh map with a random name, removed
+      when this object is closed or garbage-collected, and also when this
+      process dies without closing it (even by SIGKILL: the
+      ``multiprocessing`` resource tracker removes it).  Processes that
+      already opened it keep it until they close it.
     - ``create``: ``True`` must create (``FileExistsError`` if it exists),
       ``False`` must open (``FileNotFoundError`` if absent), ``None`` opens
       or creates.
+    - ``capacity``: keys expected (a hint; >= 0).  ``max_capacity``: the
+      most keys it may ever hold (0: 64 times capacity, at least 2**20).
 
-    Keys and values outside the int64 range raise ``OverflowError``, other
-    types ``TypeError``, before anything is written.  A full map raises
-    ``MapFullError`` (a ``MemoryError``).
+    It is a ``collections.abc.MutableMapping``: ``d[k]``, ``d[k] = v``,
+    ``del d[k]``, ``k in d``, ``len``, ``get``, ``pop``, ``popitem``,
+    ``setdefault``, ``update``, ``clear``, the ``keys()``, ``values()`` and
+    ``items()`` views, ``==`` with any mapping, ``|`` and ``|=``.  Atomic
+    extras: ``add``, ``sub``, ``band``, ``bor``, ``bxor``, ``swap``,
+    ``insert`` and ``compare_and_swap``.
+
+    Writing a key or value that is not an int raises ``TypeError``, one
+    outside the int64 range ``OverflowError``, before anything is written.
+    Looking up such a key finds nothing (``KeyError``, ``get`` returns the
+    default, ``in`` is False), as a dict of ints would answer.  A full map
+    raises ``MapFullError`` (a ``MemoryError``).  Iteration is weakly
+    consistent: keys present throughout come exactly once, others may or
+    may not; it never raises because of concurrent writers.
     """
 
-    def __init__(self, name=None, capacity=1024, create=None, max_capacity=0):
-        self._map = None
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, name: Optional[str] = None, capacity: int = 1024,
+                 create: Optional[bool] = None, max_capacity: int = 0) -> None:
         owner = name is None
         if owner:
-            name = "/sharedatomic-py-%d-%s" % (os.getpid(), secrets.token_hex(6))
+            name = _fresh_name()
             create = True
         self.name = shm_name(name)
-        capacity = int64(capacity, "capacity")
-        max_capacity = int64(max_capacity, "max_capacity")
-        handle = ctypes.c_void_p()
-        bname = self.name.encode()
-        err = -1
-        if create is not False:
-            err = lib.satomic_map_create(bname, capacity, max_capacity, 0, 0,
-                                         ctypes.byref(handle))
-            if err == -17 and create is None:	# EEXIST: open it instead
-                err = -1
-            else:
-                check(err, self.name)
-        if err < 0:
-            check(lib.satomic_map_open(bname, 0, ctypes.byref(handle)), self.name)
-        self._map = handle
+        capacity = count(capacity, "capacity")
+        max_capacity = count(max_capacity, "max_capacity")
+        if max_capacity and max_capacity < capacity:
+            raise ValueError(f"max_capacity {max_capacity} is below capacity {capacity}")
         self._owner = owner
         self._pid = os.getpid()
+        if create is not False:
+            try:
+                if owner:
+                    _tracker.register(self.name)
+                self._create(self.name, capacity, max_capacity)
+                return
+            except FileExistsError:
+                if create:
+                    raise
+            except BaseException:
+                if owner:
+                    _tracker.unregister(self.name)
+                raise
+        self._open(self.name)
 
     @classmethod
-    def _reopen(cls, name):
+    def _reopen(cls, name: str) -> "AtomicDict":
         return cls(name, create=False)
 
     def __reduce__(self):
-        return (AtomicDict._reopen, (self.name,))
+        return (type(self)._reopen, (self.name,))
 
-    def _handle(self):
-        if self._map is None:
-            raise ValueError("operation on a closed AtomicDict")
-        return self._map
+    @classmethod
+    def fromkeys(cls, iterable: Iterable[int], value: int = 0, **kwargs: Any) -> "AtomicDict":
+        """A new AtomicDict (unnamed unless ``name=`` is given in kwargs)
+        with every key of iterable set to value."""
+        d = cls(**kwargs)
+        for k in iterable:
+            d[k] = value
+        return d
 
-    # Single keys ------------------------------------------------------
-
-    def __getitem__(self, key):
-        out = _i64()
-        err = lib.satomic_map_get(self._handle(), int64(key, "key"), ctypes.byref(out))
-        if err == -2:
-            raise KeyError(key)
-        check(err)
-        return out.value
-
-    def get(self, key, default=None):
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-    def __contains__(self, key):
-        if not isinstance(key, int):
-            return False
-        return bool(check(lib.satomic_map_contains(self._handle(), int64(key, "key"))))
-
-    def __setitem__(self, key, value):
-        k, v = int64(key, "key"), int64(value)
-        check(lib.satomic_map_put(self._handle(), k, v, None))
-
-    def __delitem__(self, key):
-        err = lib.satomic_map_remove(self._handle(), int64(key, "key"), None)
-        if err == -2:
-            raise KeyError(key)
-        check(err)
-
-    _NO_DEFAULT = object()
-
-    def pop(self, key, default=_NO_DEFAULT):
-        """Remove key and return its value (or default, if given, when absent)."""
-        old = _i64()
-        err = lib.satomic_map_remove(self._handle(), int64(key, "key"), ctypes.byref(old))
-        if err == -2:
-            if default is AtomicDict._NO_DEFAULT:
-                raise KeyError(key)
-            return default
-        check(err)
-        return old.value
-
-    def setdefault(self, key, default=0):
-        """Insert key with default if absent; return its value either way."""
-        k, v = int64(key, "key"), int64(default)
-        while True:
-            err = lib.satomic_map_insert(self._handle(), k, v)
-            if err == 0:
-                return v
-            if err != -17:
-                check(err)
-            try:
-                return self[k]
-            except KeyError:	# removed meanwhile: insert again
-                continue
-
-    def compare_and_swap(self, key, expected, new):
-        """Set key to new if its value is expected; True if it did.
-        KeyError if the key is absent."""
-        k, exp, n = int64(key, "key"), int64(expected, "expected"), int64(new)
-        e = _i64(exp)
-        err = lib.satomic_map_cas(self._handle(), k, ctypes.byref(e), n)
-        if err == -2:
-            raise KeyError(key)
-        return check(err) == 1
-
-    def _fetch(self, op, key, arg):
-        k, a = int64(key, "key"), int64(arg, "argument")
-        old = _i64()
-        check(getattr(lib, "satomic_map_" + op)(self._handle(), k, a, ctypes.byref(old)))
-        return old.value
-
-    def add(self, key, delta=1):
-        """Add delta (an absent key counts as 0); return the value before."""
-        return self._fetch("fetch_add", key, delta)
-
-    def sub(self, key, delta=1):
-        """Subtract delta (an absent key counts as 0); return the value before."""
-        return self._fetch("fetch_sub", key, delta)
-
-    def band(self, key, mask):
-        """Bitwise and; return the value before (absent counts as 0)."""
-        return self._fetch("fetch_and", key, mask)
-
-    def bor(self, key, mask):
-        """Bitwise or; return the value before (absent counts as 0)."""
-        return self._fetch("fetch_or", key, mask)
-
-    def bxor(self, key, mask):
-        """Bitwise xor; return the value before (absent counts as 0)."""
-        return self._fetch("fetch_xor", key, mask)
-
-    def swap(self, key, value):
-        """Store value; return the value before (absent counts as 0)."""
-        return self._fetch("exchange", key, value)
-
-    # The whole map ----------------------------------------------------
-
-    def __len__(self):
-        return check(lib.satomic_map_count(self._handle()))
-
-    def capacity(self):
-        """Keys the map holds before it next grows."""
-        return check(lib.satomic_map_capacity(self._handle()))
-
-    def clear(self):
-        """Remove every key (key by key: not atomic as a whole)."""
-        check(lib.satomic_map_clear(self._handle()))
-
-    def items(self):
-        """(key, value) pairs, weakly consistent: keys present throughout the
-        iteration come exactly once; others may or may not."""
-        it = ctypes.c_void_p()
-        check(lib.satomic_map_iter_begin(self._handle(), ctypes.byref(it)))
-        try:
-            k, v = _i64(), _i64()
-            while check(lib.satomic_map_iter_next(it, ctypes.byref(k), ctypes.byref(v))):
-                yield k.value, v.value
-        finally:
-            lib.satomic_map_iter_end(it)
+    # The views and the mixins that need care under concurrency --------
 
     def keys(self):
-        return (k for k, _ in self.items())
+        """A live view of the keys: len, in, iteration, set operations."""
+        return super().keys()
 
     def values(self):
-        return (v for _, v in self.items())
+        """A live view of the values: len, in, iteration."""
+        return _Values(self)
 
-    def __iter__(self):
-        return self.keys()
+    def items(self):
+        """A live view of the (key, value) pairs: len, in, iteration, set
+        operations.  Each pair is read atomically; the whole is weakly
+        consistent."""
+        return _Items(self)
 
-    def update(self, other=(), **kwargs):
+    def popitem(self) -> Tuple[int, int]:
+        """Remove and return some (key, value) pair; KeyError when empty.
+        Atomic: the pair returned was removed by this call."""
+        for k in self._iterate(0):
+            try:
+                return k, self.pop(k)
+            except KeyError:  # removed meanwhile by someone else
+                continue
+        raise KeyError("popitem(): AtomicDict is empty")
+
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:
+        """Set every (key, value) of other (a mapping or pairs); each store
+        is atomic, the whole is not.  Keyword arguments would be str keys:
+        TypeError."""
         if kwargs:
             raise TypeError("AtomicDict keys are ints: keyword arguments are not keys")
         pairs = other.items() if hasattr(other, "items") else other
         for k, v in pairs:
             self[k] = v
 
-    def copy(self):
-        """A plain dict of the current contents."""
-        return dict(self.items())
+    def copy(self) -> dict:
+        """A plain dict of the current contents (weakly consistent)."""
+        return dict(self._iterate(2))
 
-    def __eq__(self, other):
-        if isinstance(other, (AtomicDict, dict)):
-            return dict(self.items()) == dict(other.items())
-        return NotImplemented
+    def __or__(self, other: Mapping) -> dict:
+        """self | other: a plain dict of both (other's values win)."""
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        out = self.copy()
+        out.update(other)
+        return out
 
-    __hash__ = None
+    def __ror__(self, other: Mapping) -> dict:
+        """other | self: a plain dict of both (self's values win)."""
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        out = dict(other)
+        out.update(self._iterate(2))
+        return out
 
-    def __repr__(self):
-        state = "closed" if self._map is None else f"{len(self)} keys"
-        return f"<AtomicDict {self.name} {state}>"
+    def __ior__(self, other: Union[Mapping, Iterable]) -> "AtomicDict":
+        """self |= other: update in place."""
+        self.update(other)
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any mapping with the same pairs (compares snapshots)."""
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return self.copy() == dict(other.items())
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return f"<AtomicDict {self.name!r} closed>"
+        shown, more = [], False
+        for i, (k, v) in enumerate(self._iterate(2)):
+            if i == 20:
+                more = True
+                break
+            shown.append(f"{k}: {v}")
+        body = ", ".join(shown) + (", ..." if more else "")
+        return f"AtomicDict({{{body}}}, name={self.name!r}, len={len(self)})"
 
     # Life -------------------------------------------------------------
 
-    def close(self):
+    def close(self) -> None:
         """Detach; a map this object created without a name is removed."""
-        if self._map is not None:
-            lib.satomic_map_close(self._map)
-            self._map = None
-            if self._owner and os.getpid() == self._pid:
-                lib.satomic_map_unlink(self.name.encode())
+        if not self.closed:
+            self._close()
+            if getattr(self, "_owner", False) and os.getpid() == self._pid:
+                try:
+                    native.map_unlink(self.name)
+                except FileNotFoundError:
+                    pass
+                _tracker.unregister(self.name)
 
-    def unlink(self):
+    def unlink(self) -> None:
         """Remove the map's name; processes that have it open keep it."""
-        check(lib.satomic_map_unlink(self.name.encode()), self.name)
+        native.map_unlink(self.name)
+        if getattr(self, "_owner", False) and os.getpid() == self._pid:
+            self._owner = False
+            _tracker.unregister(self.name)
 
-    def __enter__(self):
+    def _handle(self):
+        """The map pointer as a ctypes c_void_p (for atomic_dict)."""
+        import ctypes
+        return ctypes.c_void_p(self._address)
+
+    def __enter__(self) -> "AtomicDict":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             self.close()
-        except Exception:	# pragma: no cover - interpreter shutdown
+        except Exception:  # pragma: no cover - interpreter shutdown
             pass
+
+    def __iter__(self) -> Iterator[int]:
+        """The keys (weakly consistent)."""
+        return self._iterate(0)

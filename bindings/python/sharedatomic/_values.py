@@ -1,246 +1,251 @@
 """Typed atomic values shared by processes: AtomicInt, AtomicUInt,
 AtomicFloat, AtomicBool."""
 
-import ctypes
 import os
 import secrets
+from typing import Any, Optional
 
-from ._checks import int64, shm_name, uint64
-from ._lib import check, lib
+from . import _tracker
+from ._checks import shm_name
+from ._lib import native
 
 __all__ = ["AtomicInt", "AtomicUInt", "AtomicFloat", "AtomicBool"]
 
-
-def _fn(name, restype, *argtypes):
-    fn = getattr(lib, name)
-    fn.restype = restype
-    fn.argtypes = list(argtypes)
-    return fn
+_I64, _U64, _F64, _BOOL = 0, 1, 2, 3
 
 
 class _Atomic:
-    """One value in its own named shared-memory region (a few KiB), so any
-    process can open it by name and it pickles by name.  ``name=None``
-    makes one with a random name, removed when this object is closed."""
+    """Life, naming and pickling shared by the value types (a mixin over
+    the C cores native.Value / native.IntValue)."""
 
-    _ctype = None		# the value's ctypes type
-    _width = None		# the library's width suffix
+    __slots__ = ()
+    _kind = -1
 
-    def __init__(self, value=0, name=None, create=None):
-        self._region = None
+    def __init__(self, value: Any = 0, name: Optional[str] = None,
+                 create: Optional[bool] = None) -> None:
         owner = name is None
         if owner:
             name = "/sharedatomic-py-%d-%s" % (os.getpid(), secrets.token_hex(6))
             create = True
         self.name = shm_name(name)
-        value = self._check(value)
-        handle = ctypes.c_void_p()
-        bname = self.name.encode()
-        created = False
-        if create is not False:
-            err = lib.satomic_region_create(bname, 64, 0, 0, ctypes.byref(handle))
-            if err == 0:
-                created = True
-            elif not (err == -17 and create is None):	# EEXIST
-                check(err, self.name)
-        if not created:
-            check(lib.satomic_region_open(bname, 0, ctypes.byref(handle)), self.name)
-        self._region = handle
         self._owner = owner
         self._pid = os.getpid()
-        self._ptr = ctypes.cast(lib.satomic_region_data(handle),
-                                ctypes.POINTER(self._ctype))
-        if created:
-            self.set(value)
+        created = False
+        if create is not False:
+            if owner:
+                _tracker.register(self.name)
+            try:
+                self._attach(self.name, self._kind, 1)
+                created = True
+            except FileExistsError:
+                if create:
+                    raise
+            except BaseException:
+                if owner:
+                    _tracker.unregister(self.name)
+                raise
+        if not created:
+            self._attach(self.name, self._kind, 0)
+        else:
+            try:
+                self.set(value)
+            except BaseException:
+                self.close()
+                if not owner:
+                    native.region_unlink(self.name)
+                raise
 
     @classmethod
-    def _reopen(cls, name):
+    def _reopen(cls, name: str):
         return cls(name=name, create=False)
 
     def __reduce__(self):
         return (type(self)._reopen, (self.name,))
 
-    def _p(self):
-        if self._region is None:
-            raise ValueError(f"operation on a closed {type(self).__name__}")
-        return self._ptr
-
-    def _call(self, op, *args):
-        fn = getattr(lib, f"satomic_{op}_{self._width}")
-        return fn(self._p(), *args)
-
-    def get(self):
-        """Load the value."""
-        return self._call("load")
-
-    load = get
-
-    def set(self, value):
-        """Store value."""
-        self._call("store", self._check(value))
-
-    store = set
-
-    def get_and_set(self, value):
-        """Store value and return the one it replaced."""
-        return self._call("exchange", self._check(value))
-
-    def compare_and_set(self, expected, new):
-        """Store new if the value is expected; True if it did."""
-        e = self._ctype(self._check(expected))
-        return bool(self._call("cas", ctypes.byref(e), self._check(new)))
+    load = property(lambda self: self.get, doc="The same as get.")
+    store = property(lambda self: self.set, doc="The same as set.")
 
     @property
-    def value(self):
+    def value(self) -> Any:
+        """The value (an atomic load; assigning stores atomically)."""
         return self.get()
 
     @value.setter
-    def value(self, v):
+    def value(self, v: Any) -> None:
         self.set(v)
 
-    def close(self):
-        if self._region is not None:
-            lib.satomic_region_close(self._region)
-            self._region = None
+    def close(self) -> None:
+        """Detach; a value this object created without a name is removed."""
+        if not self.closed:
+            self._close()
             if self._owner and os.getpid() == self._pid:
-                lib.satomic_region_unlink(self.name.encode())
+                try:
+                    native.region_unlink(self.name)
+                except FileNotFoundError:
+                    pass
+                _tracker.unregister(self.name)
 
-    def unlink(self):
-        check(lib.satomic_region_unlink(self.name.encode()), self.name)
+    def unlink(self) -> None:
+        """Remove the value's name; processes that have it open keep it."""
+        native.region_unlink(self.name)
+        if self._owner and os.getpid() == self._pid:
+            self._owner = False
+            _tracker.unregister(self.name)
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             self.close()
-        except Exception:	# pragma: no cover - interpreter shutdown
+        except Exception:  # pragma: no cover - interpreter shutdown
             pass
 
-    def __repr__(self):
-        if self._region is None:
-            return f"<{type(self).__name__} {self.name} closed>"
-        return f"<{type(self).__name__} {self.name} = {self.get()!r}>"
+    def __repr__(self) -> str:
+        if self.closed:
+            return f"<{type(self).__name__} {self.name!r} closed>"
+        return f"{type(self).__name__}({self.get()!r}, name={self.name!r})"
+
+    # Numbers: a snapshot of the value where that is unambiguous.
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: no hash
+
+    def __eq__(self, other: object) -> bool:
+        """Compares the current value (another atomic's value too)."""
+        if isinstance(other, _Atomic):
+            other = other.get()
+        return self.get() == other
+
+    def __lt__(self, other):
+        return self.get() < (other.get() if isinstance(other, _Atomic) else other)
+
+    def __le__(self, other):
+        return self.get() <= (other.get() if isinstance(other, _Atomic) else other)
+
+    def __gt__(self, other):
+        return self.get() > (other.get() if isinstance(other, _Atomic) else other)
+
+    def __ge__(self, other):
+        return self.get() >= (other.get() if isinstance(other, _Atomic) else other)
+
+    def __bool__(self) -> bool:
+        return bool(self.get())
+
+    def __float__(self) -> float:
+        return float(self.get())
+
+    def __format__(self, spec: str) -> str:
+        return format(self.get(), spec)
 
 
 class _AtomicInteger(_Atomic):
-    def _op(self, op, n):
-        return self._call(op, self._check(n))
+    __slots__ = ()
 
-    def add_and_fetch(self, n):
-        return self._op("add_fetch", n)
+    def __int__(self) -> int:
+        return int(self.get())
 
-    def sub_and_fetch(self, n):
-        return self._op("sub_fetch", n)
+    __index__ = __int__
 
-    def and_and_fetch(self, n):
-        return self._op("and_fetch", n)
+    def __iadd__(self, n: int):
+        """a += n: one atomic add (not a load and a store)."""
+        self.add_and_fetch(n)
+        return self
 
-    def or_and_fetch(self, n):
-        return self._op("or_fetch", n)
+    def __isub__(self, n: int):
+        """a -= n: one atomic subtract."""
+        self.sub_and_fetch(n)
+        return self
 
-    def xor_and_fetch(self, n):
-        return self._op("xor_fetch", n)
+    def __iand__(self, n: int):
+        """a &= n: one atomic and."""
+        self.and_and_fetch(n)
+        return self
 
-    def nand_and_fetch(self, n):
-        return self._op("nand_fetch", n)
+    def __ior__(self, n: int):
+        """a |= n: one atomic or."""
+        self.or_and_fetch(n)
+        return self
 
-    def fetch_and_add(self, n):
-        return self._op("fetch_add", n)
+    def __ixor__(self, n: int):
+        """a ^= n: one atomic xor."""
+        self.xor_and_fetch(n)
+        return self
 
-    def fetch_and_sub(self, n):
-        return self._op("fetch_sub", n)
+    def __add__(self, n):
+        return self.get() + (n.get() if isinstance(n, _Atomic) else n)
 
-    def fetch_and_and(self, n):
-        return self._op("fetch_and", n)
+    __radd__ = __add__
 
-    def fetch_and_or(self, n):
-        return self._op("fetch_or", n)
+    def __sub__(self, n):
+        return self.get() - (n.get() if isinstance(n, _Atomic) else n)
 
-    def fetch_and_xor(self, n):
-        return self._op("fetch_xor", n)
-
-    def fetch_and_nand(self, n):
-        return self._op("fetch_nand", n)
-
-
-class AtomicInt(_AtomicInteger):
-    """A signed 64-bit integer; arithmetic wraps around."""
-    _ctype = ctypes.c_int64
-    _width = "i64"
-
-    @staticmethod
-    def _check(v):
-        return int64(v)
+    def __rsub__(self, n):
+        return n - self.get()
 
 
-class AtomicUInt(_AtomicInteger):
-    """An unsigned 64-bit integer; arithmetic wraps around."""
-    _ctype = ctypes.c_uint64
-    _width = "u64"
+class AtomicInt(_AtomicInteger, native.IntValue):
+    """A signed 64-bit integer in shared memory; arithmetic wraps around.
 
-    @staticmethod
-    def _check(v):
-        return uint64(v)
+    ``AtomicInt(value=0, name=None, create=None)``: ``name=None`` makes a
+    fresh one with a random name, removed when closed (or when this process
+    dies); ``create`` as for AtomicDict.  It pickles by name.
 
+    Atomic operations: get/set (and the ``value`` property), get_and_set,
+    compare_and_set, add_and_fetch ... nand_and_fetch (return the new
+    value), fetch_and_add ... fetch_and_nand (return the old one).
+    ``a += n`` (also -=, &=, |=, ^=) is one atomic operation.  As a number:
+    ``int(a)``, ``a == 3``, ``a < b``, ``a + 1`` read the current value.
+    """
 
-class AtomicFloat(_Atomic):
-    """A double; compare_and_set compares bit patterns."""
-    _ctype = ctypes.c_double
-    _width = "f64"
-
-    @staticmethod
-    def _check(v):
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise TypeError(f"value must be a float, not {type(v).__name__}")
-        return float(v)
-
-    def add_and_fetch(self, n):
-        return self.fetch_and_add(n) + self._check(n)
-
-    def fetch_and_add(self, n):
-        return self._call("fetch_add", self._check(n))
+    __slots__ = ("name", "_owner", "_pid", "__weakref__")
+    _kind = _I64
 
 
-class AtomicBool(_Atomic):
-    """A boolean."""
-    _ctype = ctypes.c_uint8
-    _width = "u8"
+class AtomicUInt(_AtomicInteger, native.IntValue):
+    """An unsigned 64-bit integer in shared memory; arithmetic wraps
+    around.  The same operations as AtomicInt."""
 
-    @staticmethod
-    def _check(v):
-        if not isinstance(v, (bool, int)) or v not in (0, 1):
-            raise TypeError("value must be a bool")
-        return int(v)
-
-    def get(self):
-        return bool(super().get())
-
-    load = get
-
-    def get_and_set(self, value):
-        return bool(super().get_and_set(value))
+    __slots__ = ("name", "_owner", "_pid", "__weakref__")
+    _kind = _U64
 
 
-def _declare_primitives():
-    types = {"i64": ctypes.c_int64, "u64": ctypes.c_uint64,
-             "f64": ctypes.c_double, "u8": ctypes.c_uint8}
-    for w, t in types.items():
-        p = ctypes.POINTER(t)
-        _fn(f"satomic_load_{w}", t, p)
-        _fn(f"satomic_store_{w}", None, p, t)
-        _fn(f"satomic_exchange_{w}", t, p, t)
-        _fn(f"satomic_cas_{w}", ctypes.c_bool, p, p, t)
-    for w in ("i64", "u64"):
-        t = types[w]
-        for op in ("add", "sub", "and", "or", "xor", "nand"):
-            _fn(f"satomic_fetch_{op}_{w}", t, ctypes.POINTER(t), t)
-            _fn(f"satomic_{op}_fetch_{w}", t, ctypes.POINTER(t), t)
-    _fn("satomic_fetch_add_f64", ctypes.c_double, ctypes.POINTER(ctypes.c_double),
-        ctypes.c_double)
+class AtomicFloat(_Atomic, native.Value):
+    """A double in shared memory: get/set, get_and_set, compare_and_set
+    (compares bit patterns: -0.0 differs from 0.0), add_and_fetch and
+    fetch_and_add (a compare-and-swap loop); ``a += x`` is atomic."""
+
+    __slots__ = ("name", "_owner", "_pid", "__weakref__")
+    _kind = _F64
+
+    def fetch_and_add(self, n: float) -> float:
+        """Add n atomically; return the value before."""
+        return self._fetch_add_float(n)
+
+    def add_and_fetch(self, n: float) -> float:
+        """Add n atomically; return the value after."""
+        return self._fetch_add_float(n) + float(n)
+
+    def __iadd__(self, n: float):
+        """a += n: one atomic add."""
+        self._fetch_add_float(n)
+        return self
+
+    def __isub__(self, n: float):
+        """a -= n: one atomic add of -n."""
+        self._fetch_add_float(-float(n))
+        return self
 
 
-_declare_primitives()
+class AtomicBool(_Atomic, native.Value):
+    """A boolean in shared memory: get/set, get_and_set, compare_and_set;
+    ``bool(a)`` reads it."""
+
+    __slots__ = ("name", "_owner", "_pid", "__weakref__")
+    _kind = _BOOL
+
+    def __init__(self, value: bool = False, name: Optional[str] = None,
+                 create: Optional[bool] = None) -> None:
+        super().__init__(value, name, create)

@@ -58,7 +58,30 @@ class TestAtomicDictAPI(unittest.TestCase):
         self.assertEqual(v.add(2), (1 << 32) - 1)
         self.assertEqual(v.load(), 1)
 
+    def test_32_bit_key_words(self):
+        d = AtomicDict(16, k64=0, k32=2)
+        d[(1, 2)] = 5
+        d[(0, 7)].add(3)
+        self.assertEqual(d[(1, 2)].load(), 5)
+        self.assertEqual(sorted(d), [((0, 7), 3), ((1, 2), 5)])
+        with self.assertRaises(TypeError):
+            d[1]
+        with self.assertRaises(ValueError):
+            d[(1 << 32, 0)]
+        with self.assertRaises(ValueError):
+            d[(0, 0)]
+        e = AtomicDict(16, k64=0, k32=1)
+        e[9] = 1
+        self.assertEqual(list(e), [((9,), 1)])
+        with self.assertRaises(ValueError):
+            e[1 << 32]
+
     def test_unsupported_layouts(self):
+        for layout in ({"k64": 2}, {"k64": 1, "k32": 1}, {"k64": 0, "k32": 3},
+                       {"k64": 0}):
+            with self.assertRaises(NotImplementedError) as cm:
+                AtomicDict(16, **layout)
+            self.assertIn("at most 64 bits", str(cm.exception))
         with self.assertRaises(NotImplementedError):
             AtomicDict(16, k64=2)
         with self.assertRaises(NotImplementedError):
