@@ -5,10 +5,17 @@ set -u
 srcdir=$(cd "${top_srcdir:-.}" && pwd)
 top_builddir=$(cd "${top_builddir:-.}" && pwd)
 PYTHON=${PYTHON:-python3}
+# pip's metadata and the module carry the library's version.
+version=$(sed -n 's/^m4_define(\[SATOMIC_VERSION\], \[\(.*\)\])$/\1/p' "$srcdir/configure.ac")
+grep -qx "version = \"$version\"" "$srcdir/bindings/python/pyproject.toml" &&
+grep -qx "__version__ = \"$version\"" "$srcdir/bindings/python/sharedatomic/__init__.py" ||
+	{ echo "FAIL: pyproject.toml or __version__ is not $version (configure.ac)"; exit 1; }
 case $PYTHON in ""|:) echo "SKIP: no Python >= 3.9 found by configure"; exit 77 ;; esac
 [ "${CROSS_COMPILING:-no}" = no ] ||
 	{ echo "SKIP: the build machine's Python cannot load a ${HOST_CPU:-cross-built} library"; exit 77; }
 command -v "$PYTHON" >/dev/null || { echo "SKIP: $PYTHON not found"; exit 77; }
+[ "${PYTHON_BINDING:-yes}" = yes ] ||
+	{ echo "SKIP: configure did not build the Python binding (--disable-python, or no Python.h: install python3-dev)"; exit 77; }
 SATOMIC_LIBRARY=$top_builddir/src/.libs/libsharedatomic.so.1
 SATOMIC_COMPAT=$top_builddir/compat/.libs/shared_atomic.so
 # The package as installed: the source's modules beside the built extension.

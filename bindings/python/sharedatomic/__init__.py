@@ -41,4 +41,4 @@ from ._values import AtomicBool, AtomicFloat, AtomicInt, AtomicUInt
 
 __all__ = ["AtomicDict", "AtomicInt", "AtomicUInt", "AtomicFloat", "AtomicBool",
            "MapFullError"]
-__version__ = "0.2.0"
+__version__ = "0.1.0"
