@@ -3,8 +3,9 @@
 # users, against this build's library: the package installs, imports from
 # the venv (not from the tree), finds libsharedatomic.so.1 without
 # LD_LIBRARY_PATH, and works.  No index is used (--no-index
-# --no-build-isolation): setuptools comes from the system (python3-setuptools)
-# through --system-site-packages.  In make check-long: a build takes a while.
+# --no-build-isolation): setuptools and wheel come from the system's
+# packages through --system-site-packages.  In make check-long: pip takes
+# a while.
 set -u
 srcdir=$(cd "${top_srcdir:-.}" && pwd)
 top_builddir=$(cd "${top_builddir:-.}" && pwd)
@@ -13,8 +14,13 @@ case $PYTHON in ""|:) echo "SKIP: no Python >= 3.9 found by configure"; exit 77 
 [ "${PYTHON_BINDING:-yes}" = yes ] ||
 	{ echo "SKIP: configure did not build the Python binding"; exit 77; }
 [ "${SANITIZE:-no}" = no ] || { echo "SKIP: a sanitized library in an unsanitized Python"; exit 77; }
-"$PYTHON" -c 'import ensurepip, setuptools' 2>/dev/null ||
-	{ echo "SKIP: needs python3-venv and python3-setuptools"; exit 77; }
+# setuptools builds wheels itself from 70.1 on, with the wheel package before.
+"$PYTHON" -c 'import ensurepip, setuptools
+try:
+    import setuptools.command.bdist_wheel
+except ImportError:
+    import wheel' 2>/dev/null ||
+	{ echo "SKIP: $PYTHON lacks venv, setuptools or wheel (Debian: python3-venv python3-setuptools python3-wheel)"; exit 77; }
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
