@@ -209,7 +209,8 @@ static int attach(unsigned char *mem, size_t size,
 	for (a = 0; a < MAP_AREAS; a++) {
 		m->area[a] = mem + l.areas_offset + (size_t)a * l.area_bytes;
 		for (l2 = copy.min_log2; l2 <= copy.max_log2; l2++)
-			m->fast_desc[a << 6 | l2] =
+			m->fast_desc[state_table_index((uint64_t)a << STATE_CUR_AREA_SHIFT |
+					       l2 << STATE_CUR_LOG2_SHIFT)] =
 				(uintptr_t)(m->area[a] + AREA_CTL_BYTES) | (64 - l2);
 	}
 	m->registry = (struct participant *)(mem + l.registry_offset);

@@ -97,7 +97,7 @@ static inline __attribute__((always_inline)) enum found
 probe(const struct table *t, uint64_t h, uint64_t *i, uint64_t *kw,
       uint64_t *vw)
 {
-	const uint64_t key = h << 2;
+	const uint64_t key = kw_make(h, ST_KEYLESS);
 	uint64_t idx = table_home(t, h), d, w;
 
 	for (d = 0; d < t->reach; d++, idx = (idx + 1) & t->mask) {
@@ -161,7 +161,7 @@ int table_copy(const struct view *v, const uint64_t *state, uint64_t h,
 		switch (f) {
 		case FOUND_EMPTY:
 			vw = 0;
-			if (slot_cas(&t->slots[i], &kw, &vw, h << 2 | ST_LIVE, value)) {
+			if (slot_cas(&t->slots[i], &kw, &vw, kw_make(h, ST_LIVE), value)) {
 				count_used(t);
 				return 0;
 			}
@@ -289,7 +289,7 @@ probe_chain(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value
 	const uintptr_t d = fast_table(m, w);
 	const struct slot *slots = DESC_SLOTS(d);
 	const uint64_t mask = desc_home(d, ~0ull);	/* slots - 1 */
-	const uint64_t want = h << 2 | ST_LIVE;
+	const uint64_t want = kw_make(h, ST_LIVE);
 	uint64_t kw, i = desc_home(d, h), left;
 
 	for (left = mask >> 2;; left--, i = (i + 1) & mask) {
@@ -349,7 +349,7 @@ int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
 	vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__builtin_expect(__atomic_load_n(m->state, __ATOMIC_RELAXED) == w, 1)) {
-		if (__builtin_expect(kw == (h << 2 | ST_LIVE), 1)) {
+		if (__builtin_expect(kw == kw_make(h, ST_LIVE), 1)) {
 			if (value)
 				*value = (int64_t)vw;
 			return 0;
@@ -459,7 +459,7 @@ enum outcome {
 static enum outcome apply(const struct table *t, const struct table *tgt,
 			  struct request *rq)
 {
-	const uint64_t key = rq->h << 2;
+	const uint64_t key = kw_make(rq->h, ST_KEYLESS);
 	uint64_t i, kw, vw, next;
 	bool reserved = false;
 	enum outcome oc;
@@ -665,7 +665,7 @@ update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
 {
 	const struct view *v = &n->view;
 	const struct table *t = &v->cur;
-	const uint64_t want = h << 2 | ST_LIVE;
+	const uint64_t want = kw_make(h, ST_LIVE);
 	uint64_t w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
 	uint64_t kw, vw, i, left, next;
 	enum action act;
@@ -673,13 +673,8 @@ update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
 
 	if (w != v->word || v->migrating)
 		return 0;
-	if (sat_membarrier_registered) {	/* see reg_announce */
-		__atomic_store_n(&n->p->announce, v->pin, __ATOMIC_RELAXED);
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	} else {
-		__atomic_store_n(&n->p->announce, v->pin, __ATOMIC_SEQ_CST);
-	}
-	if (__atomic_load_n(m->state, __ATOMIC_SEQ_CST) != w)
+	announce_store(n->p, v->pin);	/* as reg_announce does */
+	if (state_recheck(m) != w)
 		goto out;
 	i = h >> (64 - t->log2);
 	for (left = t->reach - 1;; left--, i = (i + 1) & t->mask) {

@@ -109,7 +109,7 @@ bool reg_alive(const struct participant *p, uint64_t incarnation)
 	uint64_t mine = __atomic_load_n(&p->incarnation, __ATOMIC_ACQUIRE);
 
 	/* Incarnations are kept to 40 bits where they are recorded. */
-	return owner > 1 && ((mine ^ incarnation) & 0xffffffffffull) == 0 &&
+	return owner > 1 && ((mine ^ incarnation) & AREA_INCARNATION_MASK) == 0 &&
 	       owner_alive(owner);
 }
 
@@ -317,7 +317,8 @@ bool reg_pinned(struct satomic_map *m, uint64_t gen)
 
 		if (a == 0)
 			continue;
-		if (a >> 1 != gen && !((a & 1) && (a >> 1) + 1 == gen))
+		if (announce_gen(a) != gen &&
+		    !(announce_migrating(a) && announce_gen(a) + 1 == gen))
 			continue;
 		owner = __atomic_load_n(&p->owner, __ATOMIC_ACQUIRE);
 		if (owner > 1 && !reclaim(p, owner))
