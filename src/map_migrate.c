@@ -87,7 +87,9 @@ static void mark_area_used(struct satomic_map *m, const struct table *t)
 		;
 }
 
-static void complete(struct satomic_map *m, const struct view *v)
+/* Every chunk is done: make v's target the current table (one CAS of the
+ * state word, which only one helper wins), and mark its area USED. */
+static void migrate_switch(struct satomic_map *m, const struct view *v)
 {
 	struct mstate s = {
 		.gen = v->cur.gen + 1,
@@ -137,7 +139,7 @@ int migrate_help(struct satomic_map *m, const struct view *v)
 	if (c >= chunks) {	/* all claimed: redo one left unfinished */
 		c = first_undone(ctl, chunks);
 		if (c == chunks) {
-			complete(m, v);
+			migrate_switch(m, v);
 			return 0;
 		}
 	}
@@ -153,7 +155,7 @@ int migrate_help(struct satomic_map *m, const struct view *v)
 	n = __atomic_add_fetch(&ctl->done_count, 1, __ATOMIC_ACQ_REL);
 	CRASH_POINT();
 	if (n == chunks)
-		complete(m, v);
+		migrate_switch(m, v);
 	return 0;
 }
 

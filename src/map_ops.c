@@ -86,40 +86,70 @@ enum found {
 	FOUND_LIVE, FOUND_TOMB, FOUND_FROZEN,	/* the key's slot (I1) */
 	FOUND_EMPTY,		/* the chain's end: the key is not here */
 	FOUND_MOVED_END,	/* the chain's end, frozen: see the target */
+	FOUND_OTHER,		/* another key's slot, or MOVED_MID: go on */
 	FOUND_NOWHERE,		/* reach exhausted: not here, no room here */
 };
+
+/* What key word kw is, for the key whose key bits are `key`: the one
+ * classification of a slot, for every probe of the general path. */
+static inline enum found slot_classify(uint64_t kw, uint64_t key)
+{
+	if (kw_holds(kw, key))
+		return kw_state(kw) == ST_LIVE ? FOUND_LIVE :
+		       kw_state(kw) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
+	if (kw == KW_EMPTY)
+		return FOUND_EMPTY;
+	if (kw == KW_MOVED_END)
+		return FOUND_MOVED_END;
+	return FOUND_OTHER;
+}
+
+/*
+ * The fast paths' probes (guess_probe, update_fast) decide only two cases,
+ * key word want (the key LIVE) and EMPTY.  Past any other slot, whether
+ * they must leave to the general path: the key TOMB or FROZEN (a key word
+ * that differs from want in the state bits only), the chain's end frozen
+ * (MOVED_END), or the last slot within reach passed (left == 0).
+ * Otherwise it is another key's slot or MOVED_MID: the chain goes on.
+ */
+static inline bool fast_probe_leaves(uint64_t kw, uint64_t want, uint64_t left)
+{
+	return (kw ^ want) <= KW_STATE_MASK || kw == KW_MOVED_END || left == 0;
+}
 
 /*
  * Probe t for the key hashed h.  On return *i is the slot found and
  * (*kw, *vw) what it held when read.
  */
 static inline __attribute__((always_inline)) enum found
-probe(const struct table *t, uint64_t h, uint64_t *i, uint64_t *kw,
+probe_table(const struct table *t, uint64_t h, uint64_t *i, uint64_t *kw,
       uint64_t *vw)
 {
 	const uint64_t key = kw_make(h, ST_KEYLESS);
 	uint64_t idx = table_home(t, h), d, w;
 
+	enum found f;
+
 	for (d = 0; d < t->reach; d++, idx = (idx + 1) & t->mask) {
+		/* Acquire: pairs with the release of the CAS16 that wrote
+		 * it, so that the slot's value, and for a keyless word the
+		 * state word that led to it, are seen as of then. */
 		w = __atomic_load_n(&t->slots[idx].kw, __ATOMIC_ACQUIRE);
-		if (kw_holds(w, key)) {
+		f = slot_classify(w, key);
+		if (f <= FOUND_FROZEN) {
 			READ_POINT();
 			*vw = slot_value(&t->slots[idx], &w);
-			/* Still the key's, unless it turned MOVED_MID since. */
-			if (kw_holds(w, key)) {
-				*i = idx;
-				*kw = w;
-				return kw_state(w) == ST_LIVE ? FOUND_LIVE :
-				       kw_state(w) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
-			}
+			/* Still the key's, unless it turned MOVED_MID since
+			 * (I1: never another key's, nor EMPTY or MOVED_END). */
+			f = slot_classify(w, key);
+		} else {
+			*vw = 0;	/* EMPTY and MOVED_END have value 0 */
 		}
-		if (w == KW_EMPTY || w == KW_MOVED_END) {
+		if (f != FOUND_OTHER) {
 			*i = idx;
 			*kw = w;
-			*vw = 0;
-			return w == KW_EMPTY ? FOUND_EMPTY : FOUND_MOVED_END;
+			return f;
 		}
-		/* Another key, or MOVED_MID: the chain goes on. */
 	}
 	*i = idx;
 	return FOUND_NOWHERE;
@@ -152,7 +182,7 @@ int table_copy(const struct view *v, const uint64_t *state, uint64_t h,
 	uint64_t i, kw, vw;
 
 	for (;;) {
-		enum found f = probe(t, h, &i, &kw, &vw);
+		enum found f = probe_table(t, h, &i, &kw, &vw);
 
 		if (f == FOUND_LIVE || f == FOUND_TOMB || f == FOUND_FROZEN)
 			return 0;	/* copied before, maybe changed since */
@@ -192,7 +222,7 @@ static int resolve_in_target(const struct view *v, uint64_t h, bool frozen,
 
 	if (!v->migrating)
 		return -EAGAIN;
-	switch (probe(&v->tgt, h, &i, &kw, vw)) {
+	switch (probe_table(&v->tgt, h, &i, &kw, vw)) {
 	case FOUND_LIVE:
 		return 1;
 	case FOUND_TOMB:
@@ -223,7 +253,7 @@ static int lookup(struct satomic_map *m, uint64_t h, int64_t *value,
 		err = view_init(m, w, &v, NO_PARTICIPANT);
 		if (err)
 			return err;
-		switch (probe(&v.cur, h, &i, &kw, &vw)) {
+		switch (probe_table(&v.cur, h, &i, &kw, &vw)) {
 		case FOUND_LIVE:
 			present = 1;	/* linearized at the load of vw */
 			break;
@@ -261,8 +291,10 @@ static void help_as_reader(struct satomic_map *m)
 	reg_leave(n->p);
 }
 
-static __attribute__((noinline, cold)) int get_slow(struct satomic_map *m,
-						   uint64_t h, int64_t *value)
+/* The general path of a lookup: any state, migrations included (and helps
+ * one it finds running); 0, -ENOENT or an error, as satomic_map_get. */
+static __attribute__((noinline, cold)) int get_general(struct satomic_map *m,
+						       uint64_t h, int64_t *value)
 {
 	bool migrating = false;
 	int r;
@@ -284,7 +316,7 @@ static __attribute__((noinline, cold)) int get_slow(struct satomic_map *m,
  * load that decided, as in lookup()).
  */
 static inline __attribute__((always_inline)) int
-probe_chain(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value)
+guess_probe(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value)
 {
 	const uintptr_t d = fast_table(m, w);
 	const struct slot *slots = DESC_SLOTS(d);
@@ -300,37 +332,37 @@ probe_chain(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value
 		}
 		if (kw == KW_EMPTY)
 			return 0;
-		if ((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0)
-			return -1;	/* TOMB, FROZEN, MOVED, far */
+		if (fast_probe_leaves(kw, want, left))
+			return -1;	/* TOMB, FROZEN, MOVED_END, far */
 	}
 }
 
-/* probe_chain, confirmed. */
-static int probe_guess(const struct satomic_map *m, uint64_t w, uint64_t h,
+/* guess_probe, confirmed. */
+static int guess_lookup(const struct satomic_map *m, uint64_t w, uint64_t h,
 		       uint64_t *value)
 {
-	int r = probe_chain(m, w, h, value);
+	int r = guess_probe(m, w, h, value);
 
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w ? r : -1;
 }
 
 /* A lookup that the home slot did not decide. */
-static __attribute__((noinline)) int get_on(struct satomic_map *m, uint64_t w,
-					    uint64_t h, int64_t *value)
+static __attribute__((noinline)) int
+get_past_home(struct satomic_map *m, uint64_t w, uint64_t h, int64_t *value)
 {
 	uint64_t v;
-	int r = probe_guess(m, w, h, &v);
+	int r = guess_lookup(m, w, h, &v);
 
 	if (r < 0)
-		return get_slow(m, h, value);
+		return get_general(m, h, value);
 	if (r && value)
 		*value = (int64_t)v;
 	return r ? 0 : -ENOENT;
 }
 
 /*
- * The common case, the key in its home slot or that slot EMPTY, is probe_guess
+ * The common case, the key in its home slot or that slot EMPTY, is guess_lookup
  * for one slot, kept to a few instructions: a lookup's speed here is set by
  * how many can be in flight at once, that is by its length.
  */
@@ -357,7 +389,7 @@ int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
 		if (kw == KW_EMPTY)
 			return -ENOENT;
 	}
-	return get_on(m, w, h, value);
+	return get_past_home(m, w, h, value);
 }
 
 int satomic_map_contains(struct satomic_map *m, int64_t key)
@@ -391,7 +423,7 @@ struct request {
 
 /* What op does to a key that is (or is not) present with value cur. */
 static inline __attribute__((always_inline)) enum action
-decide_op(enum op op, uint64_t arg, uint64_t arg2, bool present, uint64_t cur,
+op_action(enum op op, uint64_t arg, uint64_t arg2, bool present, uint64_t cur,
 	  uint64_t *next)
 {
 	uint64_t base = present ? cur : 0;	/* fetch-ops: absent counts as 0 */
@@ -423,23 +455,11 @@ decide_op(enum op op, uint64_t arg, uint64_t arg2, bool present, uint64_t cur,
 	return KEEP;
 }
 
-static inline enum action decide(const struct request *rq, bool present,
-				 uint64_t cur, uint64_t *next)
+static inline enum action request_action(const struct request *rq,
+					 bool present, uint64_t cur,
+					 uint64_t *next)
 {
-	return decide_op(rq->op, rq->arg, rq->arg2, present, cur, next);
-}
-
-/* What a slot holds, for the key whose key bits are `key`. */
-static inline enum found classify(uint64_t kw, uint64_t key)
-{
-	if (kw_holds(kw, key))
-		return kw_state(kw) == ST_LIVE ? FOUND_LIVE :
-		       kw_state(kw) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
-	if (kw == KW_EMPTY)
-		return FOUND_EMPTY;
-	if (kw == KW_MOVED_END)
-		return FOUND_MOVED_END;
-	return FOUND_NOWHERE;	/* another key took it: probe again */
+	return op_action(rq->op, rq->arg, rq->arg2, present, cur, next);
 }
 
 enum outcome {
@@ -463,7 +483,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 	uint64_t i, kw, vw, next;
 	bool reserved = false;
 	enum outcome oc;
-	enum found f = probe(t, rq->h, &i, &kw, &vw);
+	enum found f = probe_table(t, rq->h, &i, &kw, &vw);
 	enum action act;
 
 	for (;;) {
@@ -473,7 +493,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 		case FOUND_LIVE:
 			rq->present = true;
 			rq->old = vw;
-			act = decide(rq, true, vw, &next);
+			act = request_action(rq, true, vw, &next);
 			if (act == KEEP) {
 				oc = OUT_DONE;	/* linearized at the load of vw */
 				goto out;
@@ -490,7 +510,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			break;
 		case FOUND_TOMB:
 			rq->present = false;
-			act = decide(rq, false, 0, &next);
+			act = request_action(rq, false, 0, &next);
 			if (act != WRITE) {
 				oc = OUT_DONE;	/* linearized at the load of kw */
 				goto out;
@@ -522,7 +542,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			goto out;
 		case FOUND_EMPTY:
 			rq->present = false;
-			act = decide(rq, false, 0, &next);
+			act = request_action(rq, false, 0, &next);
 			if (act != WRITE) {
 				oc = OUT_DONE;	/* linearized at the load of kw */
 				goto out;
@@ -554,6 +574,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			}
 			break;
 		case FOUND_NOWHERE:
+		case FOUND_OTHER:	/* (never from probe_table) */
 			/* No slot within reach can ever hold the key here. */
 			oc = tgt ? OUT_TARGET : OUT_FULL;
 			goto out;
@@ -566,9 +587,9 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			oc = OUT_ERROR;
 			goto out;
 		}
-		f = classify(kw, key);
-		if (f == FOUND_NOWHERE)
-			f = probe(t, rq->h, &i, &kw, &vw);
+		f = slot_classify(kw, key);
+		if (f == FOUND_OTHER)	/* another key took it: probe again */
+			f = probe_table(t, rq->h, &i, &kw, &vw);
 	}
 out:
 	if (reserved)
@@ -601,8 +622,8 @@ static bool wait_for_area(unsigned tries, int64_t *since)
 }
 
 /* The general path: any state, migrations included. */
-static __attribute__((noinline)) int update_slow(struct satomic_map *m,
-						 struct request *rq)
+static __attribute__((noinline)) int update_general(struct satomic_map *m,
+						    struct request *rq)
 {
 	struct reg_node *n = reg_self(m);
 	const struct view *v;
@@ -683,8 +704,8 @@ update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
 			goto live;
 		if (kw == KW_EMPTY)
 			goto empty;
-		if (__builtin_expect((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0, 0))
-			goto out;	/* TOMB, FROZEN, MOVED, far: general path */
+		if (__builtin_expect(fast_probe_leaves(kw, want, left), 0))
+			goto out;	/* TOMB, FROZEN, MOVED_END, far: general path */
 	}
 live:
 	READ_POINT();
@@ -692,7 +713,7 @@ live:
 	do {
 		*present = true;
 		*old = vw;
-		act = decide_op(op, arg, arg2, true, vw, &next);
+		act = op_action(op, arg, arg2, true, vw, &next);
 		if (act == KEEP) {
 			/* No CAS16 checks this vw: it stands only if the key
 			 * word still does (slot_value); else the general path.
@@ -709,7 +730,7 @@ live:
 	goto out;
 empty:
 	*present = false;
-	if (decide_op(op, arg, arg2, false, 0, &next) != WRITE) {
+	if (op_action(op, arg, arg2, false, 0, &next) != WRITE) {
 		done = 1;	/* absent: linearized at the load of kw */
 	} else if (v->key_limit == UINT64_MAX && reserve_slot(t)) {
 		/* (Where max_capacity may be reached, the general path
@@ -724,13 +745,13 @@ out:
 	return done;
 }
 
-/* The general path for a request the fast path did not take. */
-static __attribute__((noinline)) int run_slow(struct satomic_map *m, enum op op,
-					      uint64_t h, uint64_t arg, uint64_t arg2,
-					      bool *present, uint64_t *old)
+/* update_key's general path, for a request update_fast did not take. */
+static __attribute__((noinline)) int
+update_key_general(struct satomic_map *m, enum op op, uint64_t h, uint64_t arg,
+		   uint64_t arg2, bool *present, uint64_t *old)
 {
 	struct request rq = { .op = op, .h = h, .arg = arg, .arg2 = arg2 };
-	int err = update_slow(m, &rq);
+	int err = update_general(m, &rq);
 
 	*present = rq.present;
 	*old = rq.old;
@@ -740,8 +761,8 @@ static __attribute__((noinline)) int run_slow(struct satomic_map *m, enum op op,
 /* Run op on key: the fast path, else the general one.  *present and *old
  * tell what was there before (as of the linearization point). */
 static inline __attribute__((always_inline)) int
-run(struct satomic_map *m, enum op op, int64_t key, int64_t arg, int64_t arg2,
-    bool *present, uint64_t *old)
+update_key(struct satomic_map *m, enum op op, int64_t key, int64_t arg,
+	   int64_t arg2, bool *present, uint64_t *old)
 {
 	struct reg_node *n;
 	uint64_t h;
@@ -753,14 +774,14 @@ run(struct satomic_map *m, enum op op, int64_t key, int64_t arg, int64_t arg2,
 	if (n != NULL && update_fast(m, n, op, h, (uint64_t)arg, (uint64_t)arg2,
 				     present, old))
 		return 0;
-	return run_slow(m, op, h, (uint64_t)arg, (uint64_t)arg2, present, old);
+	return update_key_general(m, op, h, (uint64_t)arg, (uint64_t)arg2, present, old);
 }
 
 int satomic_map_insert(struct satomic_map *m, int64_t key, int64_t value)
 {
 	bool present = false;
 	uint64_t old;
-	int err = run(m, OP_INSERT, key, value, 0, &present, &old);
+	int err = update_key(m, OP_INSERT, key, value, 0, &present, &old);
 
 	return err ? err : present ? -EEXIST : 0;
 }
@@ -770,7 +791,7 @@ int satomic_map_put(struct satomic_map *m, int64_t key, int64_t value,
 {
 	bool present = false;
 	uint64_t was;
-	int err = run(m, OP_PUT, key, value, 0, &present, &was);
+	int err = update_key(m, OP_PUT, key, value, 0, &present, &was);
 
 	if (err)
 		return err;
@@ -784,7 +805,7 @@ int satomic_map_replace(struct satomic_map *m, int64_t key, int64_t value,
 {
 	bool present = false;
 	uint64_t was;
-	int err = run(m, OP_REPLACE, key, value, 0, &present, &was);
+	int err = update_key(m, OP_REPLACE, key, value, 0, &present, &was);
 
 	if (err)
 		return err;
@@ -804,7 +825,7 @@ int satomic_map_cas(struct satomic_map *m, int64_t key, int64_t *expected,
 
 	if (expected == NULL)
 		return -EINVAL;
-	err = run(m, OP_CAS, key, *expected, desired, &present, &was);
+	err = update_key(m, OP_CAS, key, *expected, desired, &present, &was);
 	if (err)
 		return err;
 	if (!present)
@@ -819,7 +840,7 @@ int satomic_map_remove(struct satomic_map *m, int64_t key, int64_t *old)
 {
 	bool present = false;
 	uint64_t was;
-	int err = run(m, OP_REMOVE, key, 0, 0, &present, &was);
+	int err = update_key(m, OP_REMOVE, key, 0, 0, &present, &was);
 
 	if (err)
 		return err;
@@ -834,7 +855,7 @@ int satomic_map_remove_if(struct satomic_map *m, int64_t key, int64_t expected)
 {
 	bool present = false;
 	uint64_t was;
-	int err = run(m, OP_REMOVE_IF, key, expected, 0, &present, &was);
+	int err = update_key(m, OP_REMOVE_IF, key, expected, 0, &present, &was);
 
 	if (err)
 		return err;
@@ -850,7 +871,7 @@ fetch_op(struct satomic_map *m, enum op op, int64_t key, int64_t arg,
 {
 	bool present = false;
 	uint64_t was = 0;
-	int err = run(m, op, key, arg, 0, &present, &was);
+	int err = update_key(m, op, key, arg, 0, &present, &was);
 
 	if (err == 0 && old)
 		*old = present ? (int64_t)was : 0;
@@ -902,7 +923,7 @@ static bool probe_batch(struct satomic_map *m, const uint64_t *h,
 	if (!fast_word_set(m, w))
 		return false;	/* migrating: the general path */
 	for (j = 0; j < len; j++)
-		r[j] = probe_chain(m, w, h[j], &v[j]);
+		r[j] = guess_probe(m, w, h[j], &v[j]);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w;
 }
@@ -932,7 +953,7 @@ int64_t satomic_map_get_many(struct satomic_map *m, const int64_t *keys,
 				r[j] = -1;
 		for (j = 0; j < len; j++) {
 			if (__builtin_expect(r[j] < 0, 0)) {
-				err = get_slow(m, h[cur][j], (int64_t *)&v[j]);
+				err = get_general(m, h[cur][j], (int64_t *)&v[j]);
 				if (err != 0 && err != -ENOENT)
 					return err;
 				r[j] = err == 0;
