@@ -143,6 +143,8 @@ static void format(unsigned char *mem, const struct layout *l, bool fresh)
 	h->area_state[0] = area_used(s.gen, s.cur_log2);
 	for (a = 1; a < MAP_AREAS; a++)
 		h->area_state[a] = fresh ? AREA_FREE : area_dirty(l->max_log2);
+	/* Release: publishes the header and the zeroed first table to whoever
+	 * reads this word with an acquire load (state_load). */
 	__atomic_store_n(&h->state, mstate_encode(&s), __ATOMIC_RELEASE);
 }
 

@@ -189,6 +189,9 @@ static inline int view_init(const struct satomic_map *m, uint64_t w,
 	return 0;
 }
 
+/* Acquire: pairs with the release of the state word's writers (map
+ * creation, and the SC CAS of migrate_start and migrate_switch), so that
+ * the tables it names are seen prepared. */
 static inline uint64_t state_load(const struct satomic_map *m)
 {
 	return __atomic_load_n(&m->hdr->state, __ATOMIC_ACQUIRE);
@@ -302,7 +305,9 @@ void sat_crash_point(void);
  * change that slot before it reads on. */
 #define READ_POINT() CRASH_POINT()
 
-/* The double-word CAS on a slot (I3: every write is one). */
+/* The double-word CAS on a slot (I3: every write is one).  A full barrier
+ * (lock cmpxchg16b, or __sync_val_compare_and_swap elsewhere): the release
+ * that every acquire load of a slot's words pairs with. */
 static inline bool slot_cas(struct slot *s, uint64_t *kw, uint64_t *vw,
 			    uint64_t new_kw, uint64_t new_vw)
 {
@@ -336,6 +341,9 @@ static inline uint64_t slot_value(const struct slot *s, uint64_t *kw)
 	uint64_t vw, again;
 
 	for (;;) {
+		/* Acquire, both: each pairs with the CAS16 (a full barrier)
+		 * that wrote the word, and the acquire on vw keeps the
+		 * re-read of kw after it. */
 		vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
 		again = __atomic_load_n(&s->kw, __ATOMIC_ACQUIRE);
 		if (again == *kw)
@@ -348,6 +356,8 @@ static inline uint64_t slot_value(const struct slot *s, uint64_t *kw)
  * keyed state's value goes: see slot_value). */
 static inline void slot_read(const struct slot *s, uint64_t *kw, uint64_t *vw)
 {
+	/* Acquire: pairs with the CAS16 that wrote it, and keeps the load
+	 * of vw after it. */
 	*kw = __atomic_load_n(&s->kw, __ATOMIC_ACQUIRE);
 	*vw = slot_value(s, kw);
 }
@@ -491,6 +501,8 @@ static inline int reg_enter_cached(const struct satomic_map *m,
 	return err;
 }
 
+/* Release: the operation's accesses to the tables it announced happen
+ * before a reclaimer that reads 0 here (reg_pinned) reuses their area. */
 static inline void reg_leave(struct participant *p)
 {
 	__atomic_store_n(&p->announce, 0, __ATOMIC_RELEASE);

@@ -186,6 +186,8 @@ int table_copy(const struct view *v, const uint64_t *state, uint64_t h,
 
 		if (f == FOUND_LIVE || f == FOUND_TOMB || f == FOUND_FROZEN)
 			return 0;	/* copied before, maybe changed since */
+		/* Acquire: pairs with migrate_switch's SC CAS (see above;
+		 * the probe's acquire loads keep this load after them). */
 		if (__atomic_load_n(state, __ATOMIC_ACQUIRE) != v->word)
 			return 0;	/* the migration is over: copied */
 		switch (f) {
@@ -267,6 +269,9 @@ static int lookup(struct satomic_map *m, uint64_t h, int64_t *value,
 			present = 0;	/* linearized at the load that decided */
 			break;
 		}
+		/* The fence keeps the probe's loads before the re-read of the
+		 * state word; it pairs with the SC CAS that moves the word
+		 * on before any area the probe read can be reused. */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&m->hdr->state, __ATOMIC_RELAXED) != w)
 			continue;	/* memory may have been reused: again */
@@ -299,7 +304,7 @@ static __attribute__((noinline, cold)) int get_general(struct satomic_map *m,
 	bool migrating = false;
 	int r;
 
-	(void)fast_word_set(m, __atomic_load_n(m->state, __ATOMIC_ACQUIRE));
+	(void)fast_word_set(m, state_load(m));	/* a guess: checked later */
 	r = lookup(m, h, value, &migrating);
 
 	if (migrating)
@@ -325,6 +330,9 @@ guess_probe(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value
 	uint64_t kw, i = desc_home(d, h), left;
 
 	for (left = mask >> 2;; left--, i = (i + 1) & mask) {
+		/* Acquire, both: pair with the CAS16 that wrote the slot, and
+		 * keep the loads in order (kw, then vw, then the state word
+		 * that confirms the guess). */
 		kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
 		if (kw == want) {
 			*value = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
@@ -343,6 +351,8 @@ static int guess_lookup(const struct satomic_map *m, uint64_t w, uint64_t h,
 {
 	int r = guess_probe(m, w, h, value);
 
+	/* Keeps the probe's loads before the confirming load of the state
+	 * word, as in lookup(). */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w ? r : -1;
 }
@@ -376,6 +386,7 @@ int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
 	h = key_hash(m, key);
 	w = __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED);
 	s = fast_home(m, w, h);
+	/* Acquire, both: as in guess_probe; the fence as in lookup(). */
 	kw = __atomic_load_n(&s->kw, __ATOMIC_ACQUIRE);
 	READ_POINT();
 	vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
@@ -687,7 +698,7 @@ update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
 	const struct view *v = &n->view;
 	const struct table *t = &v->cur;
 	const uint64_t want = kw_make(h, ST_LIVE);
-	uint64_t w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
+	uint64_t w = state_load(m);
 	uint64_t kw, vw, i, left, next;
 	enum action act;
 	int done = 0;
@@ -699,6 +710,7 @@ update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
 		goto out;
 	i = h >> (64 - t->log2);
 	for (left = t->reach - 1;; left--, i = (i + 1) & t->mask) {
+		/* Acquire: pairs with the CAS16 that wrote the slot. */
 		kw = __atomic_load_n(&t->slots[i].kw, __ATOMIC_ACQUIRE);
 		if (kw == want)
 			goto live;
@@ -709,6 +721,8 @@ update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
 	}
 live:
 	READ_POINT();
+	/* Acquire: pairs with the CAS16 that wrote it; a CAS16 below checks
+	 * it, or (KEEP) the re-read of kw after it. */
 	vw = __atomic_load_n(&t->slots[i].vw, __ATOMIC_ACQUIRE);
 	do {
 		*present = true;
@@ -718,7 +732,8 @@ live:
 			/* No CAS16 checks this vw: it stands only if the key
 			 * word still does (slot_value); else the general path.
 			 * Linearized at the slot's latest LIVE instant before
-			 * the load of vw. */
+			 * the load of vw.  (Acquire: as slot_value's
+			 * re-read.) */
 			done = __atomic_load_n(&t->slots[i].kw, __ATOMIC_ACQUIRE) == kw;
 			break;
 		} else if (act == WRITE)
@@ -917,13 +932,14 @@ static void hash_batch(const struct satomic_map *m, const int64_t *keys,
 static bool probe_batch(struct satomic_map *m, const uint64_t *h,
 			size_t len, int *r, uint64_t *v)
 {
-	const uint64_t w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
+	const uint64_t w = state_load(m);
 	size_t j;
 
 	if (!fast_word_set(m, w))
 		return false;	/* migrating: the general path */
 	for (j = 0; j < len; j++)
 		r[j] = guess_probe(m, w, h[j], &v[j]);
+	/* As in lookup(): the probes' loads before the re-read. */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w;
 }

@@ -277,6 +277,7 @@ int satomic_map_check(struct satomic_map *m, char *report, size_t size)
 		return err == -EUCLEAN
 			? check_fail(report, size, "the state word names no valid table")
 			: err;
+	/* Acquire: pairs with mark_area_used's CAS. */
 	a = __atomic_load_n(&m->hdr->area_state[v.cur.area], __ATOMIC_ACQUIRE);
 	if (area_tag(a) == AREA_USED && a != area_used(v.cur.gen, v.cur.log2))
 		err = check_fail(report, size, "area %u holds generation %llu, the "
