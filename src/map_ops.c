@@ -24,24 +24,42 @@
  * Counters.
  */
 
+#if defined(__clang__)
+#define UNROLL4 _Pragma("unroll 4")
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define UNROLL4 _Pragma("GCC unroll 4")
+#else
+#define UNROLL4
+#endif
+
+/* The sums below read the stripe count and the stripes' address once: the
+ * relaxed atomic loads in the loop would otherwise make the compiler read
+ * them again at every stripe (reserve_slot sums 64 stripes every 32 of a
+ * stripe's counts: that was a quarter of an insert's instructions). */
 int64_t table_live(const struct table *t)
 {
+	const struct stripe *st = t->ctl->stripes;
+	const unsigned n = table_stripes_mask(t) + 1;
 	uint64_t sum = 0;
 	unsigned i;
 
-	for (i = 0; i <= table_stripes_mask(t); i++)
-		sum += __atomic_load_n(&t->ctl->stripes[i].used, __ATOMIC_RELAXED) -
-		       __atomic_load_n(&t->ctl->stripes[i].dead, __ATOMIC_RELAXED);
+	UNROLL4
+	for (i = 0; i < n; i++)
+		sum += __atomic_load_n(&st[i].used, __ATOMIC_RELAXED) -
+		       __atomic_load_n(&st[i].dead, __ATOMIC_RELAXED);
 	return (int64_t)sum;
 }
 
 uint64_t table_used(const struct table *t)
 {
+	const struct stripe *st = t->ctl->stripes;
+	const unsigned n = table_stripes_mask(t) + 1;
 	uint64_t sum = 0;
 	unsigned i;
 
-	for (i = 0; i <= table_stripes_mask(t); i++)
-		sum += __atomic_load_n(&t->ctl->stripes[i].used, __ATOMIC_RELAXED);
+	UNROLL4
+	for (i = 0; i < n; i++)
+		sum += __atomic_load_n(&st[i].used, __ATOMIC_RELAXED);
 	return sum;
 }
 
@@ -316,25 +334,27 @@ static __attribute__((noinline, cold)) int get_general(struct satomic_map *m,
  * Probe the table the guess w names for the key hashed h, from its home
  * slot: 1 present (*value set), 0 absent, -1 anything else (a tombstone, a
  * frozen or moved slot, reach exhausted): lookup() decides.  The caller
- * confirms w by loading the state word after it (state words never repeat,
- * so if it is w, w was current throughout, and the probe linearizes at the
- * load that decided, as in lookup()).
+ * confirms w by loading the state word after it (guess_confirmed: state
+ * words never repeat, so if it is w, w was current throughout, and the
+ * probe linearizes at the load that decided, as in lookup()).
  */
 static inline __attribute__((always_inline)) int
-guess_probe(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value)
+guess_probe_from(const struct satomic_map *m, uint64_t w, uint64_t h,
+		 uint64_t i, uint64_t left, uint64_t *value)
 {
 	const uintptr_t d = fast_table(m, w);
 	const struct slot *slots = DESC_SLOTS(d);
 	const uint64_t mask = desc_home(d, ~0ull);	/* slots - 1 */
 	const uint64_t want = kw_make(h, ST_LIVE);
-	uint64_t kw, i = desc_home(d, h), left;
+	uint64_t kw;
 
-	for (left = mask >> 2;; left--, i = (i + 1) & mask) {
+	for (;; left--, i = (i + 1) & mask) {
 		/* Acquire, both: pair with the CAS16 that wrote the slot, and
 		 * keep the loads in order (kw, then vw, then the state word
 		 * that confirms the guess). */
 		kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
-		if (kw == want) {
+		if (__builtin_expect(kw == want, 1)) {
+			READ_POINT();
 			*value = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
 			return 1;
 		}
@@ -345,36 +365,55 @@ guess_probe(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value
 	}
 }
 
-/* guess_probe, confirmed. */
-static int guess_lookup(const struct satomic_map *m, uint64_t w, uint64_t h,
-		       uint64_t *value)
+/* The whole chain, from the home slot (left: the slots after it within
+ * reach, N/4 - 1). */
+static inline __attribute__((always_inline)) int
+guess_probe(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value)
 {
-	int r = guess_probe(m, w, h, value);
+	const uintptr_t d = fast_table(m, w);
 
-	/* Keeps the probe's loads before the confirming load of the state
-	 * word, as in lookup(). */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w ? r : -1;
+	return guess_probe_from(m, w, h, desc_home(d, h), desc_home(d, ~0ull) >> 2,
+				value);
 }
 
-/* A lookup that the home slot did not decide. */
-static __attribute__((noinline)) int
-get_past_home(struct satomic_map *m, uint64_t w, uint64_t h, int64_t *value)
+/* Whether the guess w a probe used is confirmed: the state word is still
+ * w.  The fence keeps the probe's loads before this one, as in lookup(). */
+static inline bool guess_confirmed(const struct satomic_map *m, uint64_t w)
 {
-	uint64_t v;
-	int r = guess_lookup(m, w, h, &v);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w;
+}
 
-	if (r < 0)
+/*
+ * A lookup that its home slot, holding key word kw, did not decide: the
+ * rest of the chain in the guessed table, confirmed, else get_general.
+ */
+static __attribute__((noinline)) int
+get_past_home(struct satomic_map *m, uint64_t w, uint64_t h, uint64_t kw,
+	      int64_t *value)
+{
+	const uintptr_t d = fast_table(m, w);
+	const uint64_t mask = desc_home(d, ~0ull);
+	uint64_t vw;
+	int r;
+
+	if (kw == KW_EMPTY || fast_probe_leaves(kw, kw_make(h, ST_LIVE), mask >> 2))
+		return get_general(m, h, value);	/* (EMPTY: not confirmed) */
+	r = guess_probe_from(m, w, h, (desc_home(d, h) + 1) & mask,
+			     (mask >> 2) - 1, &vw);
+	if (r < 0 || !guess_confirmed(m, w))
 		return get_general(m, h, value);
 	if (r && value)
-		*value = (int64_t)v;
+		*value = (int64_t)vw;
 	return r ? 0 : -ENOENT;
 }
 
 /*
- * The common case, the key in its home slot or that slot EMPTY, is guess_lookup
- * for one slot, kept to a few instructions: a lookup's speed here is set by
- * how many can be in flight at once, that is by its length.
+ * The common case, the key in its home slot or that slot EMPTY, is
+ * guess_probe for one slot, kept to a few instructions and registers: a
+ * lookup's speed here is set by how many can be in flight at once, that
+ * is by its length.  At load 0.5 about a third of the keys lie past their
+ * home slot: get_past_home goes on from there, without reading it again.
  */
 int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
 {
@@ -386,21 +425,21 @@ int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
 	h = key_hash(m, key);
 	w = __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED);
 	s = fast_home(m, w, h);
-	/* Acquire, both: as in guess_probe; the fence as in lookup(). */
+	/* Acquire, both: as in guess_probe_from. */
 	kw = __atomic_load_n(&s->kw, __ATOMIC_ACQUIRE);
-	READ_POINT();
-	vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__builtin_expect(__atomic_load_n(m->state, __ATOMIC_RELAXED) == w, 1)) {
-		if (__builtin_expect(kw == kw_make(h, ST_LIVE), 1)) {
+	if (__builtin_expect(kw == kw_make(h, ST_LIVE), 1)) {
+		READ_POINT();
+		vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
+		if (__builtin_expect(guess_confirmed(m, w), 1)) {
 			if (value)
 				*value = (int64_t)vw;
 			return 0;
 		}
-		if (kw == KW_EMPTY)
-			return -ENOENT;
+		return get_general(m, h, value);
 	}
-	return get_past_home(m, w, h, value);
+	if (kw == KW_EMPTY && guess_confirmed(m, w))
+		return -ENOENT;
+	return get_past_home(m, w, h, kw, value);
 }
 
 int satomic_map_contains(struct satomic_map *m, int64_t key)
@@ -939,9 +978,7 @@ static bool probe_batch(struct satomic_map *m, const uint64_t *h,
 		return false;	/* migrating: the general path */
 	for (j = 0; j < len; j++)
 		r[j] = guess_probe(m, w, h[j], &v[j]);
-	/* As in lookup(): the probes' loads before the re-read. */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w;
+	return guess_confirmed(m, w);
 }
 
 int64_t satomic_map_get_many(struct satomic_map *m, const int64_t *keys,
