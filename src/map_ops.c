@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <time.h>
 
@@ -722,35 +723,86 @@ static __attribute__((noinline)) int update_general(struct satomic_map *m,
 }
 
 /*
+ * What each public update returns, from what the operation found at its
+ * linearization point: present, and if so the value `was`.  arg is the
+ * operation's first argument (cas and remove_if compare with it); out is
+ * where the old value goes (for cas: the expected value, on a mismatch).
+ * The one place where each operation's result convention is written.
+ */
+static inline __attribute__((always_inline)) int
+op_result(enum op op, bool present, uint64_t was, uint64_t arg, int64_t *out)
+{
+	switch (op) {
+	case OP_INSERT:
+		return present ? -EEXIST : 0;
+	case OP_PUT:
+		if (present && out)
+			*out = (int64_t)was;
+		return present;
+	case OP_REPLACE:
+	case OP_REMOVE:
+		if (!present)
+			return -ENOENT;
+		if (out)
+			*out = (int64_t)was;
+		return 0;
+	case OP_CAS:
+		if (!present)
+			return -ENOENT;
+		if (was == arg)
+			return 1;
+		*out = (int64_t)was;
+		return 0;
+	case OP_REMOVE_IF:
+		return present ? was == arg : -ENOENT;
+	default:	/* exchange and the fetch-ops: absent counts as 0 */
+		if (out)
+			*out = present ? (int64_t)was : 0;
+		return 0;
+	}
+}
+
+/* update_fast's answer when the general path must take the request. */
+#define NOT_FAST INT_MIN
+
+/*
  * The common case of an update, kept short (every instruction between two
  * CAS16s is on the critical path): no migration running, the view this
  * thread decoded still current, and the key LIVE in the current table, or an
  * EMPTY slot on the way for an operation that inserts.  Specialized for each
- * operation (op is a constant).  1 done, 0 not this case: the general path
- * takes it from the start (nothing was changed).  Same linearization points
- * as apply().
+ * operation (op is a constant).  The public result (op_result), or NOT_FAST:
+ * the general path takes it from the start (nothing was changed).  Same
+ * linearization points as apply().
  */
 static inline __attribute__((always_inline)) int
 update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
-	    uint64_t arg, uint64_t arg2, bool *present, uint64_t *old)
+	    uint64_t arg, uint64_t arg2, int64_t *out)
 {
 	const struct view *v = &n->view;
 	const struct table *t = &v->cur;
+	/* Read once: the atomic loads below would make the compiler read
+	 * them again at every slot. */
+	struct slot *const slots = t->slots;
+	const uint64_t mask = t->mask;
 	const uint64_t want = kw_make(h, ST_LIVE);
-	uint64_t w = state_load(m);
-	uint64_t kw, vw, i, left, next;
+	uint64_t kw, vw, was, i, left, next;
 	enum action act;
-	int done = 0;
+	int r = NOT_FAST;
 
-	if (w != v->word || v->migrating)
-		return 0;
-	announce_store(n->p, v->pin);	/* as reg_announce does */
-	if (state_recheck(m) != w)
+	if (v->migrating)
+		return NOT_FAST;
+	/* Announce the generation of the thread's cached view, then check
+	 * that the state word is still that view's (as reg_announce does,
+	 * with no load before: a stale view's pin is announced only until
+	 * the check fails and reg_leave clears it, which can only delay a
+	 * reclaimer, never mislead one). */
+	announce_store(n->p, v->pin);
+	if (state_recheck(m) != v->word)
 		goto out;
-	i = h >> (64 - t->log2);
-	for (left = t->reach - 1;; left--, i = (i + 1) & t->mask) {
+	i = table_home(t, h);
+	for (left = t->reach - 1;; left--, i = (i + 1) & mask) {
 		/* Acquire: pairs with the CAS16 that wrote the slot. */
-		kw = __atomic_load_n(&t->slots[i].kw, __ATOMIC_ACQUIRE);
+		kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
 		if (kw == want)
 			goto live;
 		if (kw == KW_EMPTY)
@@ -762,180 +814,124 @@ live:
 	READ_POINT();
 	/* Acquire: pairs with the CAS16 that wrote it; a CAS16 below checks
 	 * it, or (KEEP) the re-read of kw after it. */
-	vw = __atomic_load_n(&t->slots[i].vw, __ATOMIC_ACQUIRE);
+	vw = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
 	do {
-		*present = true;
-		*old = vw;
-		act = op_action(op, arg, arg2, true, vw, &next);
+		was = vw;
+		act = op_action(op, arg, arg2, true, was, &next);
 		if (act == KEEP) {
 			/* No CAS16 checks this vw: it stands only if the key
 			 * word still does (slot_value); else the general path.
 			 * Linearized at the slot's latest LIVE instant before
 			 * the load of vw.  (Acquire: as slot_value's
 			 * re-read.) */
-			done = __atomic_load_n(&t->slots[i].kw, __ATOMIC_ACQUIRE) == kw;
+			if (__atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE) == kw)
+				r = op_result(op, true, was, arg, out);
 			break;
-		} else if (act == WRITE)
-			done = slot_cas(&t->slots[i], &kw, &vw, want, next);
-		else if ((done = slot_cas(&t->slots[i], &kw, &vw,
-					  want + ST_TOMB - ST_LIVE, vw)))
+		} else if (act == WRITE) {
+			if (slot_cas(&slots[i], &kw, &vw, want, next)) {
+				r = op_result(op, true, was, arg, out);
+				break;	/* linearized at the CAS16 */
+			}
+		} else if (slot_cas(&slots[i], &kw, &vw,
+				    want + ST_TOMB - ST_LIVE, vw)) {
 			count_dead(t, 1);
-	} while (!done && kw == want);	/* only the value moved: again */
+			r = op_result(op, true, was, arg, out);
+			break;	/* linearized at the CAS16 */
+		}
+	} while (kw == want);	/* only the value moved: again */
 	goto out;
 empty:
-	*present = false;
 	if (op_action(op, arg, arg2, false, 0, &next) != WRITE) {
-		done = 1;	/* absent: linearized at the load of kw */
+		/* absent: linearized at the load of kw */
+		r = op_result(op, false, 0, arg, out);
 	} else if (v->key_limit == UINT64_MAX && reserve_slot(t)) {
 		/* (Where max_capacity may be reached, the general path
 		 * counts a new key first.) */
 		vw = 0;
-		done = slot_cas(&t->slots[i], &kw, &vw, want, next);
-		if (!done)	/* taken meanwhile: general path */
+		if (slot_cas(&slots[i], &kw, &vw, want, next))
+			r = op_result(op, false, 0, arg, out);	/* at the CAS16 */
+		else	/* taken meanwhile: general path */
 			stripe_add(t, &t->stripe->used, (uint64_t)-1);
 	}
 out:
 	reg_leave(n->p);
-	return done;
+	return r;
 }
 
 /* update_key's general path, for a request update_fast did not take. */
 static __attribute__((noinline)) int
 update_key_general(struct satomic_map *m, enum op op, uint64_t h, uint64_t arg,
-		   uint64_t arg2, bool *present, uint64_t *old)
+		   uint64_t arg2, int64_t *out)
 {
 	struct request rq = { .op = op, .h = h, .arg = arg, .arg2 = arg2 };
 	int err = update_general(m, &rq);
 
-	*present = rq.present;
-	*old = rq.old;
-	return err;
+	return err ? err : op_result(op, rq.present, rq.old, arg, out);
 }
 
-/* Run op on key: the fast path, else the general one.  *present and *old
- * tell what was there before (as of the linearization point). */
+/* Run op on key: the fast path, else the general one; the public result
+ * (op_result). */
 static inline __attribute__((always_inline)) int
 update_key(struct satomic_map *m, enum op op, int64_t key, int64_t arg,
-	   int64_t arg2, bool *present, uint64_t *old)
+	   int64_t arg2, int64_t *out)
 {
 	struct reg_node *n;
 	uint64_t h;
+	int r;
 
 	if (m == NULL)
 		return -EINVAL;
 	h = key_hash(m, key);
-	n = reg_self(m);
-	if (n != NULL && update_fast(m, n, op, h, (uint64_t)arg, (uint64_t)arg2,
-				     present, old))
-		return 0;
-	return update_key_general(m, op, h, (uint64_t)arg, (uint64_t)arg2, present, old);
+	/* This thread's registration, if it is the one used last (as
+	 * reg_self, but a miss goes to the general path, which registers
+	 * the thread or moves its node to the front: no call here). */
+	n = sat_thread_nodes;
+	if (__builtin_expect(n != NULL && n->serial == m->serial, 1) &&
+	    (r = update_fast(m, n, op, h, (uint64_t)arg, (uint64_t)arg2, out)) != NOT_FAST)
+		return r;
+	return update_key_general(m, op, h, (uint64_t)arg, (uint64_t)arg2, out);
 }
 
 int satomic_map_insert(struct satomic_map *m, int64_t key, int64_t value)
 {
-	bool present = false;
-	uint64_t old;
-	int err = update_key(m, OP_INSERT, key, value, 0, &present, &old);
-
-	return err ? err : present ? -EEXIST : 0;
+	return update_key(m, OP_INSERT, key, value, 0, NULL);
 }
 
 int satomic_map_put(struct satomic_map *m, int64_t key, int64_t value,
 		    int64_t *old)
 {
-	bool present = false;
-	uint64_t was;
-	int err = update_key(m, OP_PUT, key, value, 0, &present, &was);
-
-	if (err)
-		return err;
-	if (present && old)
-		*old = (int64_t)was;
-	return present;
+	return update_key(m, OP_PUT, key, value, 0, old);
 }
 
 int satomic_map_replace(struct satomic_map *m, int64_t key, int64_t value,
 			int64_t *old)
 {
-	bool present = false;
-	uint64_t was;
-	int err = update_key(m, OP_REPLACE, key, value, 0, &present, &was);
-
-	if (err)
-		return err;
-	if (!present)
-		return -ENOENT;
-	if (old)
-		*old = (int64_t)was;
-	return 0;
+	return update_key(m, OP_REPLACE, key, value, 0, old);
 }
 
 int satomic_map_cas(struct satomic_map *m, int64_t key, int64_t *expected,
 		    int64_t desired)
 {
-	bool present = false;
-	uint64_t was;
-	int err;
-
 	if (expected == NULL)
 		return -EINVAL;
-	err = update_key(m, OP_CAS, key, *expected, desired, &present, &was);
-	if (err)
-		return err;
-	if (!present)
-		return -ENOENT;
-	if ((int64_t)was == *expected)
-		return 1;
-	*expected = (int64_t)was;
-	return 0;
+	return update_key(m, OP_CAS, key, *expected, desired, expected);
 }
 
 int satomic_map_remove(struct satomic_map *m, int64_t key, int64_t *old)
 {
-	bool present = false;
-	uint64_t was;
-	int err = update_key(m, OP_REMOVE, key, 0, 0, &present, &was);
-
-	if (err)
-		return err;
-	if (!present)
-		return -ENOENT;
-	if (old)
-		*old = (int64_t)was;
-	return 0;
+	return update_key(m, OP_REMOVE, key, 0, 0, old);
 }
 
 int satomic_map_remove_if(struct satomic_map *m, int64_t key, int64_t expected)
 {
-	bool present = false;
-	uint64_t was;
-	int err = update_key(m, OP_REMOVE_IF, key, expected, 0, &present, &was);
-
-	if (err)
-		return err;
-	if (!present)
-		return -ENOENT;
-	return (int64_t)was == expected;
+	return update_key(m, OP_REMOVE_IF, key, expected, 0, NULL);
 }
 
 /* exchange and the fetch-ops: absent counts as 0, and is inserted. */
-static inline __attribute__((always_inline)) int
-fetch_op(struct satomic_map *m, enum op op, int64_t key, int64_t arg,
-	 int64_t *old)
-{
-	bool present = false;
-	uint64_t was = 0;
-	int err = update_key(m, op, key, arg, 0, &present, &was);
-
-	if (err == 0 && old)
-		*old = present ? (int64_t)was : 0;
-	return err;
-}
-
 #define FETCH_OP(name, OP) \
 	int satomic_map_##name(struct satomic_map *m, int64_t key, \
 			       int64_t arg, int64_t *old) \
-	{ return fetch_op(m, OP, key, arg, old); }
+	{ return update_key(m, OP, key, arg, 0, old); }
 FETCH_OP(exchange, OP_EXCHANGE)
 FETCH_OP(fetch_add, OP_ADD)
 FETCH_OP(fetch_sub, OP_SUB)
