@@ -251,6 +251,39 @@ int satomic_map_attach(void *mem, size_t size, struct satomic_map **out)
 }
 
 /* Create a map on a new region at `place` (NULL: anonymous). */
+/*
+ * Fill this process's page tables for the header, the registry and the
+ * current table now, so that a map created presized does not take its page
+ * faults in its first operations (satomic_map_prefault does the same on
+ * request, and its target too).  Only on a region (shared memory the
+ * library allocated: the current table's pages exist already, reserved at
+ * creation or migration, so this costs no memory), and best effort:
+ * nothing where the kernel lacks MADV_POPULATE_WRITE (EINVAL, before Linux
+ * 5.14) or it fails.  No registration and no announcement: populating
+ * writes nothing, and a table retired meanwhile keeps its pages until its
+ * area is reused anyway.
+ */
+static void populate_current(struct satomic_map *m)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	struct view v;
+	uintptr_t lo, hi;
+
+	if (view_init(m, state_load(m), &v, NO_PARTICIPANT) != 0)
+		return;
+	lo = (uintptr_t)m->base & ~(page - 1);
+	hi = ((uintptr_t)m->base + m->areas_offset + page - 1) & ~(page - 1);
+	(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+	lo = (uintptr_t)v.cur.ctl & ~(page - 1);
+	hi = ((uintptr_t)v.cur.ctl + area_bytes_for(v.cur.log2) + page - 1) &
+	     ~(page - 1);
+	(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+	(void)m;
+#endif
+}
+
 static int create_on_region(const struct region_place *place, uint64_t capacity,
 			    uint64_t max_capacity, unsigned int mode,
 			    unsigned int flags, struct satomic_map **out)
@@ -278,6 +311,8 @@ static int create_on_region(const struct region_place *place, uint64_t capacity,
 		err = attach(satomic_region_data(r), satomic_region_size(r), r, out);
 	if (err)
 		satomic_region_close(r);
+	else
+		populate_current(*out);
 	return err;
 }
 
@@ -321,6 +356,8 @@ int satomic_map_open(const char *name, unsigned int flags,
 	err = attach(satomic_region_data(r), satomic_region_size(r), r, out);
 	if (err)
 		satomic_region_close(r);
+	else
+		populate_current(*out);
 	return err;
 }
 
