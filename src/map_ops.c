@@ -340,10 +340,9 @@ static __attribute__((noinline, cold)) int get_general(struct satomic_map *m,
  * probe linearizes at the load that decided, as in lookup()).
  */
 static inline __attribute__((always_inline)) int
-guess_probe_from(const struct satomic_map *m, uint64_t w, uint64_t h,
-		 uint64_t i, uint64_t left, uint64_t *value)
+guess_probe_from(uintptr_t d, uint64_t h, uint64_t i, uint64_t left,
+		 uint64_t *value)
 {
-	const uintptr_t d = fast_table(m, w);
 	const struct slot *slots = DESC_SLOTS(d);
 	const uint64_t mask = desc_home(d, ~0ull);	/* slots - 1 */
 	const uint64_t want = kw_make(h, ST_LIVE);
@@ -367,13 +366,11 @@ guess_probe_from(const struct satomic_map *m, uint64_t w, uint64_t h,
 }
 
 /* The whole chain, from the home slot (left: the slots after it within
- * reach, N/4 - 1). */
+ * reach, N/4 - 1), in the table whose fast_desc entry is d. */
 static inline __attribute__((always_inline)) int
-guess_probe(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value)
+guess_probe(uintptr_t d, uint64_t h, uint64_t *value)
 {
-	const uintptr_t d = fast_table(m, w);
-
-	return guess_probe_from(m, w, h, desc_home(d, h), desc_home(d, ~0ull) >> 2,
+	return guess_probe_from(d, h, desc_home(d, h), desc_home(d, ~0ull) >> 2,
 				value);
 }
 
@@ -400,8 +397,8 @@ get_past_home(struct satomic_map *m, uint64_t w, uint64_t h, uint64_t kw,
 
 	if (kw == KW_EMPTY || fast_probe_leaves(kw, kw_make(h, ST_LIVE), mask >> 2))
 		return get_general(m, h, value);	/* (EMPTY: not confirmed) */
-	r = guess_probe_from(m, w, h, (desc_home(d, h) + 1) & mask,
-			     (mask >> 2) - 1, &vw);
+	r = guess_probe_from(d, h, (desc_home(d, h) + 1) & mask, (mask >> 2) - 1,
+			     &vw);
 	if (r < 0 || !guess_confirmed(m, w))
 		return get_general(m, h, value);
 	if (r && value)
@@ -968,12 +965,14 @@ static bool probe_batch(struct satomic_map *m, const uint64_t *h,
 			size_t len, int *r, uint64_t *v)
 {
 	const uint64_t w = state_load(m);
+	uintptr_t d;
 	size_t j;
 
 	if (!fast_word_set(m, w))
 		return false;	/* migrating: the general path */
+	d = fast_table(m, w);	/* read once for the batch */
 	for (j = 0; j < len; j++)
-		r[j] = guess_probe(m, w, h[j], &v[j]);
+		r[j] = guess_probe(d, h[j], &v[j]);
 	return guess_confirmed(m, w);
 }
 
