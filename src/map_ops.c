@@ -879,11 +879,11 @@ update_key(struct satomic_map *m, enum op op, int64_t key, int64_t arg,
 	if (m == NULL)
 		return -EINVAL;
 	h = key_hash(m, key);
-	/* This thread's registration, if it is the one used last (as
-	 * reg_self, but a miss goes to the general path, which registers
-	 * the thread or moves its node to the front: no call here). */
-	n = sat_thread_nodes;
-	if (__builtin_expect(n != NULL && n->serial == m->serial, 1) &&
+	/* (A thread that alternates between maps finds its node by a call
+	 * to reg_find, which moves it to the front: sending it to the
+	 * general path instead would slow every such update.) */
+	n = reg_self(m);
+	if (n != NULL &&
 	    (r = update_fast(m, n, op, h, (uint64_t)arg, (uint64_t)arg2, out)) != NOT_FAST)
 		return r;
 	return update_key_general(m, op, h, (uint64_t)arg, (uint64_t)arg2, out);
