@@ -143,6 +143,8 @@ static void format(unsigned char *mem, const struct layout *l, bool fresh)
 	h->area_state[0] = area_used(s.gen, s.cur_log2);
 	for (a = 1; a < MAP_AREAS; a++)
 		h->area_state[a] = fresh ? AREA_FREE : area_dirty(l->max_log2);
+	/* Release: publishes the header and the zeroed first table to whoever
+	 * reads this word with an acquire load (state_load). */
 	__atomic_store_n(&h->state, mstate_encode(&s), __ATOMIC_RELEASE);
 }
 
@@ -209,7 +211,8 @@ static int attach(unsigned char *mem, size_t size,
 	for (a = 0; a < MAP_AREAS; a++) {
 		m->area[a] = mem + l.areas_offset + (size_t)a * l.area_bytes;
 		for (l2 = copy.min_log2; l2 <= copy.max_log2; l2++)
-			m->fast_desc[a << 6 | l2] =
+			m->fast_desc[state_table_index((uint64_t)a << STATE_CUR_AREA_SHIFT |
+					       l2 << STATE_CUR_LOG2_SHIFT)] =
 				(uintptr_t)(m->area[a] + AREA_CTL_BYTES) | (64 - l2);
 	}
 	m->registry = (struct participant *)(mem + l.registry_offset);
@@ -248,6 +251,39 @@ int satomic_map_attach(void *mem, size_t size, struct satomic_map **out)
 }
 
 /* Create a map on a new region at `place` (NULL: anonymous). */
+/*
+ * Fill this process's page tables for the header, the registry and the
+ * current table now, so that a map created presized does not take its page
+ * faults in its first operations (satomic_map_prefault does the same on
+ * request, and its target too).  Only on a region (shared memory the
+ * library allocated: the current table's pages exist already, reserved at
+ * creation or migration, so this costs no memory), and best effort:
+ * nothing where the kernel lacks MADV_POPULATE_WRITE (EINVAL, before Linux
+ * 5.14) or it fails.  No registration and no announcement: populating
+ * writes nothing, and a table retired meanwhile keeps its pages until its
+ * area is reused anyway.
+ */
+static void populate_current(struct satomic_map *m)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	struct view v;
+	uintptr_t lo, hi;
+
+	if (view_init(m, state_load(m), &v, NO_PARTICIPANT) != 0)
+		return;
+	lo = (uintptr_t)m->base & ~(page - 1);
+	hi = ((uintptr_t)m->base + m->areas_offset + page - 1) & ~(page - 1);
+	(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+	lo = (uintptr_t)v.cur.ctl & ~(page - 1);
+	hi = ((uintptr_t)v.cur.ctl + area_bytes_for(v.cur.log2) + page - 1) &
+	     ~(page - 1);
+	(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+	(void)m;
+#endif
+}
+
 static int create_on_region(const struct region_place *place, uint64_t capacity,
 			    uint64_t max_capacity, unsigned int mode,
 			    unsigned int flags, struct satomic_map **out)
@@ -275,6 +311,8 @@ static int create_on_region(const struct region_place *place, uint64_t capacity,
 		err = attach(satomic_region_data(r), satomic_region_size(r), r, out);
 	if (err)
 		satomic_region_close(r);
+	else
+		populate_current(*out);
 	return err;
 }
 
@@ -318,6 +356,8 @@ int satomic_map_open(const char *name, unsigned int flags,
 	err = attach(satomic_region_data(r), satomic_region_size(r), r, out);
 	if (err)
 		satomic_region_close(r);
+	else
+		populate_current(*out);
 	return err;
 }
 

@@ -1,15 +1,10 @@
 /*
- * The map's layout in shared memory and the helpers every map file uses.
+ * The helpers every map file uses: the process-local handle, views of the
+ * tables, probing aids, counters, the registry and migration entry points.
+ * The shared-memory format itself is src/map_layout.h.
  * doc/map-design.md is the argument for correctness; the invariants it
  * names (I1 one slot per key, I2 one authority per key, I3 values move with
  * their state) are cited where code relies on them.
- *
- * Memory of a map, all offsets from its start, never pointers:
- *
- *   [0, 4096)               struct map_header
- *   [registry_offset, ...)  registry_slots x struct participant
- *   [areas_offset, ...)     MAP_AREAS areas of area_bytes each:
- *                             struct area_ctl (AREA_CTL_BYTES), then slots
  */
 #ifndef SAT_MAP_INTERNAL_H
 #define SAT_MAP_INTERNAL_H
@@ -23,160 +18,7 @@
 #include "sharedatomic.h"
 #include "cas128.h"
 #include "hash.h"
-
-#define MAP_MAGIC "SATOMMAP"
-#define MAP_VERSION 1u
-#define MAP_AREAS 4u		/* cur + target + two spares for stopped peers */
-#define MAP_MIN_LOG2 8u		/* 256 slots */
-#define MAP_MAX_LOG2 40u
-#define MAP_REGISTRY_SLOTS 512u
-#define MAP_HEADER_BYTES 4096u
-#define MAP_STRIPES_MAX 64u
-#define MAP_CHUNKS_LOG2 12u	/* at most 4096 migration chunks */
-#define MAP_CHUNK_MIN_LOG2 8u	/* of at least 256 slots */
-#define AREA_CTL_BYTES 8192u
-
-#define CACHELINE 64
-
-/* ---------------------------------------------------------------------------
- * Shared structures.
- */
-
-/* Page 0.  Everything before `checksum` is immutable after creation. */
-struct map_header {
-	char magic[8];
-	uint32_t version;
-	uint32_t header_size;
-	uint64_t seed;		/* keys are hashed as mix(key ^ seed) */
-	uint32_t min_log2;	/* smallest table */
-	uint32_t max_log2;	/* largest table (sizes the areas) */
-	uint32_t areas;		/* MAP_AREAS */
-	uint32_t registry_slots;
-	uint64_t area_bytes;
-	uint64_t areas_offset;
-	uint64_t registry_offset;
-	uint64_t total_bytes;
-	uint64_t max_keys;	/* max_capacity as asked; 0: threshold(max_log2) */
-	uint64_t reserved[5];
-	uint64_t checksum;
-	/* Mutable words, each on a cache line of its own. */
-	_Alignas(CACHELINE) uint64_t state;	/* see struct mstate */
-	_Alignas(CACHELINE) uint64_t area_state[MAP_AREAS];
-	_Alignas(CACHELINE) uint64_t migrations;	/* completed, for stats */
-};
-_Static_assert(sizeof(struct map_header) <= MAP_HEADER_BYTES, "map header");
-#define MAP_HEADER_IMMUTABLE offsetof(struct map_header, checksum)
-
-/* live = used - dead: an insert into an EMPTY slot touches one counter. */
-struct stripe {
-	uint64_t used;		/* slots made non-EMPTY by a key */
-	uint64_t dead;		/* of those, TOMB or FROZEN now (may wrap) */
-	char pad[CACHELINE - 16];
-};
-
-/* The control block heading each area, for the table it holds. */
-struct area_ctl {
-	struct stripe stripes[MAP_STRIPES_MAX];
-	/* Migration INTO this table: chunk claims and completion. */
-	_Alignas(CACHELINE) uint64_t next_chunk;
-	_Alignas(CACHELINE) uint64_t done_count;
-	_Alignas(CACHELINE) uint64_t done_bits[(1u << MAP_CHUNKS_LOG2) / 64];
-};
-_Static_assert(sizeof(struct area_ctl) <= AREA_CTL_BYTES, "area control");
-
-struct slot {
-	uint64_t kw;		/* H << 2 | state, or a keyless state */
-	uint64_t vw;		/* the value */
-} __attribute__((aligned(16)));
-
-/* One thread's (or one iterator's) entry in the registry. */
-struct participant {
-	uint64_t owner;		/* 0 free, 1 being reclaimed, else see reg_owner_id */
-	uint64_t incarnation;	/* bumped at each claim */
-	uint64_t announce;	/* 0 quiescent, else gen << 1 | migrating */
-	char pad[CACHELINE - 24];
-};
-
-/* ---------------------------------------------------------------------------
- * Slot states (doc/map-design.md section 1).
- */
-enum { ST_KEYLESS = 0, ST_LIVE = 1, ST_TOMB = 2, ST_FROZEN = 3 };
-#define KW_EMPTY 0ull
-#define KW_MOVED_END 4ull	/* frozen EMPTY: the chain ends, see the target */
-#define KW_MOVED_MID 8ull	/* frozen TOMB: the chain goes on */
-
-static inline unsigned kw_state(uint64_t kw) { return (unsigned)(kw & 3); }
-/* The key bits of a keyed word, or of H: H << 2. */
-static inline uint64_t kw_key(uint64_t kw) { return kw & ~3ull; }
-/* Whether kw is a keyed state (LIVE, TOMB or FROZEN) of the key bits key. */
-static inline bool kw_holds(uint64_t kw, uint64_t key)
-{
-	return kw_key(kw) == key && kw_state(kw) != ST_KEYLESS;
-}
-
-/* ---------------------------------------------------------------------------
- * The state word: which table is current, and the migration if one runs.
- *   bits 0-5 cur log2, 6-9 cur area, 10 migrating, 11-16 target log2,
- *   17-20 target area, 24-63 generation of the current table (from 1).
- */
-struct mstate {
-	uint64_t gen;
-	unsigned cur_log2, cur_area;
-	bool migrating;
-	unsigned tgt_log2, tgt_area;
-};
-
-static inline uint64_t mstate_encode(const struct mstate *s)
-{
-	return (uint64_t)s->cur_log2 | (uint64_t)s->cur_area << 6 |
-	       (uint64_t)s->migrating << 10 | (uint64_t)s->tgt_log2 << 11 |
-	       (uint64_t)s->tgt_area << 17 | s->gen << 24;
-}
-
-static inline void mstate_decode(uint64_t w, struct mstate *s)
-{
-	s->cur_log2 = (unsigned)(w & 63);
-	s->cur_area = (unsigned)(w >> 6 & 15);
-	s->migrating = (w >> 10 & 1) != 0;
-	s->tgt_log2 = (unsigned)(w >> 11 & 63);
-	s->tgt_area = (unsigned)(w >> 17 & 15);
-	s->gen = w >> 24;
-}
-
-/* What a participant announces while it may act on the tables of `w`. */
-static inline uint64_t mstate_pin(uint64_t w)
-{
-	return (w >> 24) << 1 | (w >> 10 & 1);
-}
-
-/*
- * Area states.  FREE: zeroed and unused.  USED(gen, log2): holds the table
- * of that generation (current, target, or retired once the state word stops
- * naming it).  OWNED(participant, log2): a participant is zeroing it or
- * preparing it as a migration target; if the owner dies it is zeroed again
- * by whoever takes it over.  DIRTY(log2): never zeroed (caller memory).
- * An area the state word names is never taken, whatever its state says.
- */
-enum { AREA_FREE = 0, AREA_USED = 1, AREA_OWNED = 2, AREA_DIRTY = 3 };
-static inline unsigned area_tag(uint64_t a) { return (unsigned)(a & 3); }
-static inline unsigned area_log2(uint64_t a) { return (unsigned)(a >> 2 & 63); }
-static inline uint64_t area_used(uint64_t gen, unsigned log2)
-{
-	return gen << 8 | (uint64_t)log2 << 2 | AREA_USED;
-}
-static inline uint64_t area_gen(uint64_t a) { return a >> 8; }
-static inline uint64_t area_owned(unsigned slot, uint64_t incarnation,
-				  unsigned log2)
-{
-	return (incarnation & 0xffffffffffull) << 24 | (uint64_t)slot << 8 |
-	       (uint64_t)log2 << 2 | AREA_OWNED;
-}
-static inline unsigned area_owner(uint64_t a) { return (unsigned)(a >> 8 & 0xffff); }
-static inline uint64_t area_owner_incarnation(uint64_t a) { return a >> 24; }
-static inline uint64_t area_dirty(unsigned log2)
-{
-	return (uint64_t)log2 << 2 | AREA_DIRTY;
-}
+#include "map_layout.h"
 
 /* ---------------------------------------------------------------------------
  * The process-local handle.
@@ -335,7 +177,7 @@ static inline int view_init(const struct satomic_map *m, uint64_t w,
 			     s.tgt_log2 < m->min_log2 || s.tgt_log2 > m->max_log2)))
 		return -EUCLEAN;
 	v->word = w;
-	v->pin = mstate_pin(w);
+	v->pin = state_pin(w);
 	v->migrating = s.migrating;
 	/* A target is never smaller than its source; 3/4 of it is the most
 	 * its used counters can ever reach (table_threshold). */
@@ -347,6 +189,9 @@ static inline int view_init(const struct satomic_map *m, uint64_t w,
 	return 0;
 }
 
+/* Acquire: pairs with the release of the state word's writers (map
+ * creation, and the SC CAS of migrate_start and migrate_switch), so that
+ * the tables it names are seen prepared. */
 static inline uint64_t state_load(const struct satomic_map *m)
 {
 	return __atomic_load_n(&m->hdr->state, __ATOMIC_ACQUIRE);
@@ -355,7 +200,7 @@ static inline uint64_t state_load(const struct satomic_map *m)
 /* The fast_desc entry of the table the guess w names (0: none). */
 static inline uintptr_t fast_table(const struct satomic_map *m, uint64_t w)
 {
-	return m->fast_desc[w & 255];
+	return m->fast_desc[state_table_index(w)];
 }
 
 /* That table's first slot (a macro: as an inline function it cost
@@ -384,7 +229,7 @@ static inline bool fast_word_set(struct satomic_map *m, uint64_t w)
 	 * too), so this one needs them no more. */
 	if (__atomic_load_n(&m->fast_word, __ATOMIC_RELAXED) == w)
 		return true;
-	if ((w & 1u << 10) || (w >> 6 & 15) >= MAP_AREAS || fast_table(m, w) == 0)
+	if (state_migrating(w) || state_cur_area(w) >= MAP_AREAS || fast_table(m, w) == 0)
 		return false;	/* migrating, or a size the header does not allow */
 	__atomic_store_n(&m->fast_word, w, __ATOMIC_RELAXED);
 	return true;
@@ -460,7 +305,9 @@ void sat_crash_point(void);
  * change that slot before it reads on. */
 #define READ_POINT() CRASH_POINT()
 
-/* The double-word CAS on a slot (I3: every write is one). */
+/* The double-word CAS on a slot (I3: every write is one).  A full barrier
+ * (lock cmpxchg16b, or __sync_val_compare_and_swap elsewhere): the release
+ * that every acquire load of a slot's words pairs with. */
 static inline bool slot_cas(struct slot *s, uint64_t *kw, uint64_t *vw,
 			    uint64_t new_kw, uint64_t new_vw)
 {
@@ -494,6 +341,9 @@ static inline uint64_t slot_value(const struct slot *s, uint64_t *kw)
 	uint64_t vw, again;
 
 	for (;;) {
+		/* Acquire, both: each pairs with the CAS16 (a full barrier)
+		 * that wrote the word, and the acquire on vw keeps the
+		 * re-read of kw after it. */
 		vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
 		again = __atomic_load_n(&s->kw, __ATOMIC_ACQUIRE);
 		if (again == *kw)
@@ -506,6 +356,8 @@ static inline uint64_t slot_value(const struct slot *s, uint64_t *kw)
  * keyed state's value goes: see slot_value). */
 static inline void slot_read(const struct slot *s, uint64_t *kw, uint64_t *vw)
 {
+	/* Acquire: pairs with the CAS16 that wrote it, and keeps the load
+	 * of vw after it. */
 	*kw = __atomic_load_n(&s->kw, __ATOMIC_ACQUIRE);
 	*vw = slot_value(s, kw);
 }
@@ -593,20 +445,39 @@ uint64_t reg_next_serial(void);
  */
 extern bool sat_membarrier_registered;
 
+/* The announce store: pin is state_pin() of the state word about to be
+ * re-checked with state_recheck(). */
+static inline void announce_store(struct participant *p, uint64_t pin)
+{
+	if (sat_membarrier_registered) {
+		/* Ordered before state_recheck by reg_pinned's membarrier,
+		 * which runs after the reclaimer's state CAS and before its
+		 * scan: a compiler barrier is all this thread needs. */
+		__atomic_store_n(&p->announce, pin, __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	} else {
+		/* SC, with state_recheck's SC load: pairs with the SC state
+		 * CAS (migrate_start, migrate_switch) and the SC load of
+		 * announce in reg_pinned (store-load order on both sides). */
+		__atomic_store_n(&p->announce, pin, __ATOMIC_SEQ_CST);
+	}
+}
+
+/* The re-check after announce_store: SC, see there. */
+static inline uint64_t state_recheck(const struct satomic_map *m)
+{
+	return __atomic_load_n(m->state, __ATOMIC_SEQ_CST);
+}
+
 static inline uint64_t reg_announce(const struct satomic_map *m,
 				    struct participant *p)
 {
 	uint64_t w = state_load(m), again;
 
 	for (;;) {
-		if (sat_membarrier_registered) {
-			__atomic_store_n(&p->announce, mstate_pin(w), __ATOMIC_RELAXED);
-			__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		} else {
-			__atomic_store_n(&p->announce, mstate_pin(w), __ATOMIC_SEQ_CST);
-		}
+		announce_store(p, state_pin(w));
 		CRASH_POINT();
-		again = __atomic_load_n(m->state, __ATOMIC_SEQ_CST);
+		again = state_recheck(m);
 		if (again == w)
 			return w;
 		w = again;
@@ -630,6 +501,8 @@ static inline int reg_enter_cached(const struct satomic_map *m,
 	return err;
 }
 
+/* Release: the operation's accesses to the tables it announced happen
+ * before a reclaimer that reads 0 here (reg_pinned) reuses their area. */
 static inline void reg_leave(struct participant *p)
 {
 	__atomic_store_n(&p->announce, 0, __ATOMIC_RELEASE);

@@ -79,6 +79,8 @@ static void mark_area_used(struct satomic_map *m, const struct table *t)
 {
 	uint64_t *a = &m->hdr->area_state[t->area];
 	uint64_t want = area_used(t->gen, t->log2);
+	/* Acquire, as the CAS below: pairs with the release of the CAS or
+	 * store that set the area word (take_area, migrate_start). */
 	uint64_t cur = __atomic_load_n(a, __ATOMIC_ACQUIRE);
 
 	while (cur != want && area_tag(cur) == AREA_OWNED &&
@@ -87,7 +89,9 @@ static void mark_area_used(struct satomic_map *m, const struct table *t)
 		;
 }
 
-static void complete(struct satomic_map *m, const struct view *v)
+/* Every chunk is done: make v's target the current table (one CAS of the
+ * state word, which only one helper wins), and mark its area USED. */
+static void migrate_switch(struct satomic_map *m, const struct view *v)
 {
 	struct mstate s = {
 		.gen = v->cur.gen + 1,
@@ -95,6 +99,10 @@ static void complete(struct satomic_map *m, const struct view *v)
 	};
 	uint64_t expect = v->word;
 
+	/* SC: pairs with announce_store/state_recheck (a writer either sees
+	 * the new word or is seen pinning the old one by reg_pinned), and
+	 * as a release with state_load's acquire: whoever reads the new word
+	 * sees every copy made into the target (done_count's ACQ_REL chain). */
 	if (__atomic_compare_exchange_n(&m->hdr->state, &expect,
 					mstate_encode(&s), false,
 					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
@@ -111,6 +119,8 @@ static uint64_t first_undone(const struct area_ctl *ctl, uint64_t chunks)
 	uint64_t w, bits;
 
 	for (w = 0; w * 64 < chunks; w++) {
+		/* Acquire: pairs with the fetch_or that set a bit, after its
+		 * chunk's slots were migrated (migrate_help). */
 		bits = ~__atomic_load_n(&ctl->done_bits[w], __ATOMIC_ACQUIRE);
 		if (chunks - w * 64 < 64)
 			bits &= (1ull << (chunks - w * 64)) - 1;
@@ -137,7 +147,7 @@ int migrate_help(struct satomic_map *m, const struct view *v)
 	if (c >= chunks) {	/* all claimed: redo one left unfinished */
 		c = first_undone(ctl, chunks);
 		if (c == chunks) {
-			complete(m, v);
+			migrate_switch(m, v);
 			return 0;
 		}
 	}
@@ -147,13 +157,17 @@ int migrate_help(struct satomic_map *m, const struct view *v)
 			return err;	/* the chunk stays unmarked */
 	}
 	bit = 1ull << (c % 64);
+	/* ACQ_REL: releases this chunk's freezes and copies to first_undone
+	 * and to the next marker; acquires those of earlier markers. */
 	if (__atomic_fetch_or(&ctl->done_bits[c / 64], bit, __ATOMIC_ACQ_REL) & bit)
 		return 0;	/* someone marked it first */
 	CRASH_POINT();
+	/* ACQ_REL: a release sequence, so the helper that counts the last
+	 * chunk has every chunk's work before it switches (migrate_switch). */
 	n = __atomic_add_fetch(&ctl->done_count, 1, __ATOMIC_ACQ_REL);
 	CRASH_POINT();
 	if (n == chunks)
-		complete(m, v);
+		migrate_switch(m, v);
 	return 0;
 }
 
@@ -249,6 +263,8 @@ static int take_area(struct satomic_map *m, struct participant *p,
 	for (pass = 0; pass < 2; pass++)
 	for (a = 0; a < MAP_AREAS; a++) {
 		uint64_t *st = &m->hdr->area_state[a];
+		/* Acquire: pairs with the release that set the area word
+		 * (a give-back below, migrate_start, mark_area_used). */
 		uint64_t cur = __atomic_load_n(st, __ATOMIC_ACQUIRE);
 		size_t dirty = 0;	/* bytes that may not be zero */
 
@@ -278,6 +294,9 @@ static int take_area(struct satomic_map *m, struct participant *p,
 		}
 		/* Only the owner of an area ever names it in the state word,
 		 * and nobody owns the ones above: no race to lose after this. */
+		/* ACQ_REL: acquires what the area's last owner released;
+		 * our zeroing is published later by the SC state CAS of
+		 * migrate_start, not by this word. */
 		if (!__atomic_compare_exchange_n(st, &cur, mine, false,
 						 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			continue;
@@ -285,6 +304,7 @@ static int take_area(struct satomic_map *m, struct participant *p,
 		/* Zeroing and reserving can take long: not if someone else has
 		 * already started this migration.  Give the area back as found. */
 		if (state_load(m) != v->word) {
+			/* Release: pairs with the acquire load above. */
 			__atomic_store_n(st, cur, __ATOMIC_RELEASE);
 			return -EAGAIN;
 		}
@@ -298,6 +318,8 @@ static int take_area(struct satomic_map *m, struct participant *p,
 			 * SIGBUS later.  The area is zero (its memory given
 			 * back): give it back, and try the next one, which
 			 * may give back more. */
+			/* Release: the zeroing, before the next taker's
+			 * acquire load above. */
 			__atomic_store_n(st, (uint64_t)AREA_FREE, __ATOMIC_RELEASE);
 			err = -ENOSPC;
 			continue;
@@ -345,10 +367,14 @@ int migrate_start(struct satomic_map *m, struct participant *p,
 	s.migrating = true;
 	s.tgt_area = area;
 	s.tgt_log2 = log2;
+	/* SC, as migrate_switch's: pairs with announce_store/state_recheck
+	 * and, as a release, with state_load: whoever sees the migration
+	 * sees its target zeroed and reserved (take_area). */
 	if (!__atomic_compare_exchange_n(&m->hdr->state, &expect,
 					 mstate_encode(&s), false,
 					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		/* Someone else changed the state first; the area is zero. */
+		/* Someone else changed the state first; the area is zero.
+		 * Release: pairs with take_area's acquire load. */
 		__atomic_store_n(&m->hdr->area_state[area], (uint64_t)AREA_FREE,
 				 __ATOMIC_RELEASE);
 	CRASH_POINT();

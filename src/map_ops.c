@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <time.h>
 
@@ -24,24 +25,42 @@
  * Counters.
  */
 
+#if defined(__clang__)
+#define UNROLL4 _Pragma("unroll 4")
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define UNROLL4 _Pragma("GCC unroll 4")
+#else
+#define UNROLL4
+#endif
+
+/* The sums below read the stripe count and the stripes' address once: the
+ * relaxed atomic loads in the loop would otherwise make the compiler read
+ * them again at every stripe (reserve_slot sums 64 stripes every 32 of a
+ * stripe's counts: that was a quarter of an insert's instructions). */
 int64_t table_live(const struct table *t)
 {
+	const struct stripe *st = t->ctl->stripes;
+	const unsigned n = table_stripes_mask(t) + 1;
 	uint64_t sum = 0;
 	unsigned i;
 
-	for (i = 0; i <= table_stripes_mask(t); i++)
-		sum += __atomic_load_n(&t->ctl->stripes[i].used, __ATOMIC_RELAXED) -
-		       __atomic_load_n(&t->ctl->stripes[i].dead, __ATOMIC_RELAXED);
+	UNROLL4
+	for (i = 0; i < n; i++)
+		sum += __atomic_load_n(&st[i].used, __ATOMIC_RELAXED) -
+		       __atomic_load_n(&st[i].dead, __ATOMIC_RELAXED);
 	return (int64_t)sum;
 }
 
 uint64_t table_used(const struct table *t)
 {
+	const struct stripe *st = t->ctl->stripes;
+	const unsigned n = table_stripes_mask(t) + 1;
 	uint64_t sum = 0;
 	unsigned i;
 
-	for (i = 0; i <= table_stripes_mask(t); i++)
-		sum += __atomic_load_n(&t->ctl->stripes[i].used, __ATOMIC_RELAXED);
+	UNROLL4
+	for (i = 0; i < n; i++)
+		sum += __atomic_load_n(&st[i].used, __ATOMIC_RELAXED);
 	return sum;
 }
 
@@ -86,40 +105,70 @@ enum found {
 	FOUND_LIVE, FOUND_TOMB, FOUND_FROZEN,	/* the key's slot (I1) */
 	FOUND_EMPTY,		/* the chain's end: the key is not here */
 	FOUND_MOVED_END,	/* the chain's end, frozen: see the target */
+	FOUND_OTHER,		/* another key's slot, or MOVED_MID: go on */
 	FOUND_NOWHERE,		/* reach exhausted: not here, no room here */
 };
+
+/* What key word kw is, for the key whose key bits are `key`: the one
+ * classification of a slot, for every probe of the general path. */
+static inline enum found slot_classify(uint64_t kw, uint64_t key)
+{
+	if (kw_holds(kw, key))
+		return kw_state(kw) == ST_LIVE ? FOUND_LIVE :
+		       kw_state(kw) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
+	if (kw == KW_EMPTY)
+		return FOUND_EMPTY;
+	if (kw == KW_MOVED_END)
+		return FOUND_MOVED_END;
+	return FOUND_OTHER;
+}
+
+/*
+ * The fast paths' probes (guess_probe, update_fast) decide only two cases,
+ * key word want (the key LIVE) and EMPTY.  Past any other slot, whether
+ * they must leave to the general path: the key TOMB or FROZEN (a key word
+ * that differs from want in the state bits only), the chain's end frozen
+ * (MOVED_END), or the last slot within reach passed (left == 0).
+ * Otherwise it is another key's slot or MOVED_MID: the chain goes on.
+ */
+static inline bool fast_probe_leaves(uint64_t kw, uint64_t want, uint64_t left)
+{
+	return (kw ^ want) <= KW_STATE_MASK || kw == KW_MOVED_END || left == 0;
+}
 
 /*
  * Probe t for the key hashed h.  On return *i is the slot found and
  * (*kw, *vw) what it held when read.
  */
 static inline __attribute__((always_inline)) enum found
-probe(const struct table *t, uint64_t h, uint64_t *i, uint64_t *kw,
+probe_table(const struct table *t, uint64_t h, uint64_t *i, uint64_t *kw,
       uint64_t *vw)
 {
-	const uint64_t key = h << 2;
+	const uint64_t key = kw_make(h, ST_KEYLESS);
 	uint64_t idx = table_home(t, h), d, w;
 
+	enum found f;
+
 	for (d = 0; d < t->reach; d++, idx = (idx + 1) & t->mask) {
+		/* Acquire: pairs with the release of the CAS16 that wrote
+		 * it, so that the slot's value, and for a keyless word the
+		 * state word that led to it, are seen as of then. */
 		w = __atomic_load_n(&t->slots[idx].kw, __ATOMIC_ACQUIRE);
-		if (kw_holds(w, key)) {
+		f = slot_classify(w, key);
+		if (f <= FOUND_FROZEN) {
 			READ_POINT();
 			*vw = slot_value(&t->slots[idx], &w);
-			/* Still the key's, unless it turned MOVED_MID since. */
-			if (kw_holds(w, key)) {
-				*i = idx;
-				*kw = w;
-				return kw_state(w) == ST_LIVE ? FOUND_LIVE :
-				       kw_state(w) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
-			}
+			/* Still the key's, unless it turned MOVED_MID since
+			 * (I1: never another key's, nor EMPTY or MOVED_END). */
+			f = slot_classify(w, key);
+		} else {
+			*vw = 0;	/* EMPTY and MOVED_END have value 0 */
 		}
-		if (w == KW_EMPTY || w == KW_MOVED_END) {
+		if (f != FOUND_OTHER) {
 			*i = idx;
 			*kw = w;
-			*vw = 0;
-			return w == KW_EMPTY ? FOUND_EMPTY : FOUND_MOVED_END;
+			return f;
 		}
-		/* Another key, or MOVED_MID: the chain goes on. */
 	}
 	*i = idx;
 	return FOUND_NOWHERE;
@@ -152,16 +201,18 @@ int table_copy(const struct view *v, const uint64_t *state, uint64_t h,
 	uint64_t i, kw, vw;
 
 	for (;;) {
-		enum found f = probe(t, h, &i, &kw, &vw);
+		enum found f = probe_table(t, h, &i, &kw, &vw);
 
 		if (f == FOUND_LIVE || f == FOUND_TOMB || f == FOUND_FROZEN)
 			return 0;	/* copied before, maybe changed since */
+		/* Acquire: pairs with migrate_switch's SC CAS (see above;
+		 * the probe's acquire loads keep this load after them). */
 		if (__atomic_load_n(state, __ATOMIC_ACQUIRE) != v->word)
 			return 0;	/* the migration is over: copied */
 		switch (f) {
 		case FOUND_EMPTY:
 			vw = 0;
-			if (slot_cas(&t->slots[i], &kw, &vw, h << 2 | ST_LIVE, value)) {
+			if (slot_cas(&t->slots[i], &kw, &vw, kw_make(h, ST_LIVE), value)) {
 				count_used(t);
 				return 0;
 			}
@@ -192,7 +243,7 @@ static int resolve_in_target(const struct view *v, uint64_t h, bool frozen,
 
 	if (!v->migrating)
 		return -EAGAIN;
-	switch (probe(&v->tgt, h, &i, &kw, vw)) {
+	switch (probe_table(&v->tgt, h, &i, &kw, vw)) {
 	case FOUND_LIVE:
 		return 1;
 	case FOUND_TOMB:
@@ -223,7 +274,7 @@ static int lookup(struct satomic_map *m, uint64_t h, int64_t *value,
 		err = view_init(m, w, &v, NO_PARTICIPANT);
 		if (err)
 			return err;
-		switch (probe(&v.cur, h, &i, &kw, &vw)) {
+		switch (probe_table(&v.cur, h, &i, &kw, &vw)) {
 		case FOUND_LIVE:
 			present = 1;	/* linearized at the load of vw */
 			break;
@@ -237,6 +288,9 @@ static int lookup(struct satomic_map *m, uint64_t h, int64_t *value,
 			present = 0;	/* linearized at the load that decided */
 			break;
 		}
+		/* The fence keeps the probe's loads before the re-read of the
+		 * state word; it pairs with the SC CAS that moves the word
+		 * on before any area the probe read can be reused. */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&m->hdr->state, __ATOMIC_RELAXED) != w)
 			continue;	/* memory may have been reused: again */
@@ -261,13 +315,15 @@ static void help_as_reader(struct satomic_map *m)
 	reg_leave(n->p);
 }
 
-static __attribute__((noinline, cold)) int get_slow(struct satomic_map *m,
-						   uint64_t h, int64_t *value)
+/* The general path of a lookup: any state, migrations included (and helps
+ * one it finds running); 0, -ENOENT or an error, as satomic_map_get. */
+static __attribute__((noinline, cold)) int get_general(struct satomic_map *m,
+						       uint64_t h, int64_t *value)
 {
 	bool migrating = false;
 	int r;
 
-	(void)fast_word_set(m, __atomic_load_n(m->state, __ATOMIC_ACQUIRE));
+	(void)fast_word_set(m, state_load(m));	/* a guess: checked later */
 	r = lookup(m, h, value, &migrating);
 
 	if (migrating)
@@ -279,60 +335,83 @@ static __attribute__((noinline, cold)) int get_slow(struct satomic_map *m,
  * Probe the table the guess w names for the key hashed h, from its home
  * slot: 1 present (*value set), 0 absent, -1 anything else (a tombstone, a
  * frozen or moved slot, reach exhausted): lookup() decides.  The caller
- * confirms w by loading the state word after it (state words never repeat,
- * so if it is w, w was current throughout, and the probe linearizes at the
- * load that decided, as in lookup()).
+ * confirms w by loading the state word after it (guess_confirmed: state
+ * words never repeat, so if it is w, w was current throughout, and the
+ * probe linearizes at the load that decided, as in lookup()).
  */
 static inline __attribute__((always_inline)) int
-probe_chain(const struct satomic_map *m, uint64_t w, uint64_t h, uint64_t *value)
+guess_probe_from(uintptr_t d, uint64_t h, uint64_t i, uint64_t left,
+		 uint64_t *value)
 {
-	const uintptr_t d = fast_table(m, w);
 	const struct slot *slots = DESC_SLOTS(d);
 	const uint64_t mask = desc_home(d, ~0ull);	/* slots - 1 */
-	const uint64_t want = h << 2 | ST_LIVE;
-	uint64_t kw, i = desc_home(d, h), left;
+	const uint64_t want = kw_make(h, ST_LIVE);
+	uint64_t kw;
 
-	for (left = mask >> 2;; left--, i = (i + 1) & mask) {
+	for (;; left--, i = (i + 1) & mask) {
+		/* Acquire, both: pair with the CAS16 that wrote the slot, and
+		 * keep the loads in order (kw, then vw, then the state word
+		 * that confirms the guess). */
 		kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
-		if (kw == want) {
+		if (__builtin_expect(kw == want, 1)) {
+			READ_POINT();
 			*value = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
 			return 1;
 		}
 		if (kw == KW_EMPTY)
 			return 0;
-		if ((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0)
-			return -1;	/* TOMB, FROZEN, MOVED, far */
+		if (fast_probe_leaves(kw, want, left))
+			return -1;	/* TOMB, FROZEN, MOVED_END, far */
 	}
 }
 
-/* probe_chain, confirmed. */
-static int probe_guess(const struct satomic_map *m, uint64_t w, uint64_t h,
-		       uint64_t *value)
+/* The whole chain, from the home slot (left: the slots after it within
+ * reach, N/4 - 1), in the table whose fast_desc entry is d. */
+static inline __attribute__((always_inline)) int
+guess_probe(uintptr_t d, uint64_t h, uint64_t *value)
 {
-	int r = probe_chain(m, w, h, value);
-
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w ? r : -1;
+	return guess_probe_from(d, h, desc_home(d, h), desc_home(d, ~0ull) >> 2,
+				value);
 }
 
-/* A lookup that the home slot did not decide. */
-static __attribute__((noinline)) int get_on(struct satomic_map *m, uint64_t w,
-					    uint64_t h, int64_t *value)
+/* Whether the guess w a probe used is confirmed: the state word is still
+ * w.  The fence keeps the probe's loads before this one, as in lookup(). */
+static inline bool guess_confirmed(const struct satomic_map *m, uint64_t w)
 {
-	uint64_t v;
-	int r = probe_guess(m, w, h, &v);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w;
+}
 
-	if (r < 0)
-		return get_slow(m, h, value);
+/*
+ * A lookup that its home slot, holding key word kw, did not decide: the
+ * rest of the chain in the guessed table, confirmed, else get_general.
+ */
+static __attribute__((noinline)) int
+get_past_home(struct satomic_map *m, uint64_t w, uint64_t h, uint64_t kw,
+	      int64_t *value)
+{
+	const uintptr_t d = fast_table(m, w);
+	const uint64_t mask = desc_home(d, ~0ull);
+	uint64_t vw;
+	int r;
+
+	if (kw == KW_EMPTY || fast_probe_leaves(kw, kw_make(h, ST_LIVE), mask >> 2))
+		return get_general(m, h, value);	/* (EMPTY: not confirmed) */
+	r = guess_probe_from(d, h, (desc_home(d, h) + 1) & mask, (mask >> 2) - 1,
+			     &vw);
+	if (r < 0 || !guess_confirmed(m, w))
+		return get_general(m, h, value);
 	if (r && value)
-		*value = (int64_t)v;
+		*value = (int64_t)vw;
 	return r ? 0 : -ENOENT;
 }
 
 /*
- * The common case, the key in its home slot or that slot EMPTY, is probe_guess
- * for one slot, kept to a few instructions: a lookup's speed here is set by
- * how many can be in flight at once, that is by its length.
+ * The common case, the key in its home slot or that slot EMPTY, is
+ * guess_probe for one slot, kept to a few instructions and registers: a
+ * lookup's speed here is set by how many can be in flight at once, that
+ * is by its length.  At load 0.5 about a third of the keys lie past their
+ * home slot: get_past_home goes on from there, without reading it again.
  */
 int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
 {
@@ -344,20 +423,21 @@ int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
 	h = key_hash(m, key);
 	w = __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED);
 	s = fast_home(m, w, h);
+	/* Acquire, both: as in guess_probe_from. */
 	kw = __atomic_load_n(&s->kw, __ATOMIC_ACQUIRE);
-	READ_POINT();
-	vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__builtin_expect(__atomic_load_n(m->state, __ATOMIC_RELAXED) == w, 1)) {
-		if (__builtin_expect(kw == (h << 2 | ST_LIVE), 1)) {
+	if (__builtin_expect(kw == kw_make(h, ST_LIVE), 1)) {
+		READ_POINT();
+		vw = __atomic_load_n(&s->vw, __ATOMIC_ACQUIRE);
+		if (__builtin_expect(guess_confirmed(m, w), 1)) {
 			if (value)
 				*value = (int64_t)vw;
 			return 0;
 		}
-		if (kw == KW_EMPTY)
-			return -ENOENT;
+		return get_general(m, h, value);
 	}
-	return get_on(m, w, h, value);
+	if (kw == KW_EMPTY && guess_confirmed(m, w))
+		return -ENOENT;
+	return get_past_home(m, w, h, kw, value);
 }
 
 int satomic_map_contains(struct satomic_map *m, int64_t key)
@@ -391,7 +471,7 @@ struct request {
 
 /* What op does to a key that is (or is not) present with value cur. */
 static inline __attribute__((always_inline)) enum action
-decide_op(enum op op, uint64_t arg, uint64_t arg2, bool present, uint64_t cur,
+op_action(enum op op, uint64_t arg, uint64_t arg2, bool present, uint64_t cur,
 	  uint64_t *next)
 {
 	uint64_t base = present ? cur : 0;	/* fetch-ops: absent counts as 0 */
@@ -423,23 +503,11 @@ decide_op(enum op op, uint64_t arg, uint64_t arg2, bool present, uint64_t cur,
 	return KEEP;
 }
 
-static inline enum action decide(const struct request *rq, bool present,
-				 uint64_t cur, uint64_t *next)
+static inline enum action request_action(const struct request *rq,
+					 bool present, uint64_t cur,
+					 uint64_t *next)
 {
-	return decide_op(rq->op, rq->arg, rq->arg2, present, cur, next);
-}
-
-/* What a slot holds, for the key whose key bits are `key`. */
-static inline enum found classify(uint64_t kw, uint64_t key)
-{
-	if (kw_holds(kw, key))
-		return kw_state(kw) == ST_LIVE ? FOUND_LIVE :
-		       kw_state(kw) == ST_TOMB ? FOUND_TOMB : FOUND_FROZEN;
-	if (kw == KW_EMPTY)
-		return FOUND_EMPTY;
-	if (kw == KW_MOVED_END)
-		return FOUND_MOVED_END;
-	return FOUND_NOWHERE;	/* another key took it: probe again */
+	return op_action(rq->op, rq->arg, rq->arg2, present, cur, next);
 }
 
 enum outcome {
@@ -459,11 +527,11 @@ enum outcome {
 static enum outcome apply(const struct table *t, const struct table *tgt,
 			  struct request *rq)
 {
-	const uint64_t key = rq->h << 2;
+	const uint64_t key = kw_make(rq->h, ST_KEYLESS);
 	uint64_t i, kw, vw, next;
 	bool reserved = false;
 	enum outcome oc;
-	enum found f = probe(t, rq->h, &i, &kw, &vw);
+	enum found f = probe_table(t, rq->h, &i, &kw, &vw);
 	enum action act;
 
 	for (;;) {
@@ -473,7 +541,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 		case FOUND_LIVE:
 			rq->present = true;
 			rq->old = vw;
-			act = decide(rq, true, vw, &next);
+			act = request_action(rq, true, vw, &next);
 			if (act == KEEP) {
 				oc = OUT_DONE;	/* linearized at the load of vw */
 				goto out;
@@ -490,7 +558,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			break;
 		case FOUND_TOMB:
 			rq->present = false;
-			act = decide(rq, false, 0, &next);
+			act = request_action(rq, false, 0, &next);
 			if (act != WRITE) {
 				oc = OUT_DONE;	/* linearized at the load of kw */
 				goto out;
@@ -522,7 +590,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			goto out;
 		case FOUND_EMPTY:
 			rq->present = false;
-			act = decide(rq, false, 0, &next);
+			act = request_action(rq, false, 0, &next);
 			if (act != WRITE) {
 				oc = OUT_DONE;	/* linearized at the load of kw */
 				goto out;
@@ -554,6 +622,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			}
 			break;
 		case FOUND_NOWHERE:
+		case FOUND_OTHER:	/* (never from probe_table) */
 			/* No slot within reach can ever hold the key here. */
 			oc = tgt ? OUT_TARGET : OUT_FULL;
 			goto out;
@@ -566,9 +635,9 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			oc = OUT_ERROR;
 			goto out;
 		}
-		f = classify(kw, key);
-		if (f == FOUND_NOWHERE)
-			f = probe(t, rq->h, &i, &kw, &vw);
+		f = slot_classify(kw, key);
+		if (f == FOUND_OTHER)	/* another key took it: probe again */
+			f = probe_table(t, rq->h, &i, &kw, &vw);
 	}
 out:
 	if (reserved)
@@ -601,8 +670,8 @@ static bool wait_for_area(unsigned tries, int64_t *since)
 }
 
 /* The general path: any state, migrations included. */
-static __attribute__((noinline)) int update_slow(struct satomic_map *m,
-						 struct request *rq)
+static __attribute__((noinline)) int update_general(struct satomic_map *m,
+						    struct request *rq)
 {
 	struct reg_node *n = reg_self(m);
 	const struct view *v;
@@ -651,221 +720,215 @@ static __attribute__((noinline)) int update_slow(struct satomic_map *m,
 }
 
 /*
+ * What each public update returns, from what the operation found at its
+ * linearization point: present, and if so the value `was`.  arg is the
+ * operation's first argument (cas and remove_if compare with it); out is
+ * where the old value goes (for cas: the expected value, on a mismatch).
+ * The one place where each operation's result convention is written.
+ */
+static inline __attribute__((always_inline)) int
+op_result(enum op op, bool present, uint64_t was, uint64_t arg, int64_t *out)
+{
+	switch (op) {
+	case OP_INSERT:
+		return present ? -EEXIST : 0;
+	case OP_PUT:
+		if (present && out)
+			*out = (int64_t)was;
+		return present;
+	case OP_REPLACE:
+	case OP_REMOVE:
+		if (!present)
+			return -ENOENT;
+		if (out)
+			*out = (int64_t)was;
+		return 0;
+	case OP_CAS:
+		if (!present)
+			return -ENOENT;
+		if (was == arg)
+			return 1;
+		*out = (int64_t)was;
+		return 0;
+	case OP_REMOVE_IF:
+		return present ? was == arg : -ENOENT;
+	default:	/* exchange and the fetch-ops: absent counts as 0 */
+		if (out)
+			*out = present ? (int64_t)was : 0;
+		return 0;
+	}
+}
+
+/* update_fast's answer when the general path must take the request. */
+#define NOT_FAST INT_MIN
+
+/*
  * The common case of an update, kept short (every instruction between two
  * CAS16s is on the critical path): no migration running, the view this
  * thread decoded still current, and the key LIVE in the current table, or an
  * EMPTY slot on the way for an operation that inserts.  Specialized for each
- * operation (op is a constant).  1 done, 0 not this case: the general path
- * takes it from the start (nothing was changed).  Same linearization points
- * as apply().
+ * operation (op is a constant).  The public result (op_result), or NOT_FAST:
+ * the general path takes it from the start (nothing was changed).  Same
+ * linearization points as apply().
  */
 static inline __attribute__((always_inline)) int
 update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
-	    uint64_t arg, uint64_t arg2, bool *present, uint64_t *old)
+	    uint64_t arg, uint64_t arg2, int64_t *out)
 {
 	const struct view *v = &n->view;
 	const struct table *t = &v->cur;
-	const uint64_t want = h << 2 | ST_LIVE;
-	uint64_t w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
-	uint64_t kw, vw, i, left, next;
+	/* Read once: the atomic loads below would make the compiler read
+	 * them again at every slot. */
+	struct slot *const slots = t->slots;
+	const uint64_t mask = t->mask;
+	const uint64_t want = kw_make(h, ST_LIVE);
+	uint64_t kw, vw, was, i, left, next;
 	enum action act;
-	int done = 0;
+	int r = NOT_FAST;
 
-	if (w != v->word || v->migrating)
-		return 0;
-	if (sat_membarrier_registered) {	/* see reg_announce */
-		__atomic_store_n(&n->p->announce, v->pin, __ATOMIC_RELAXED);
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	} else {
-		__atomic_store_n(&n->p->announce, v->pin, __ATOMIC_SEQ_CST);
-	}
-	if (__atomic_load_n(m->state, __ATOMIC_SEQ_CST) != w)
+	if (v->migrating)
+		return NOT_FAST;
+	/* Announce the generation of the thread's cached view, then check
+	 * that the state word is still that view's (as reg_announce does,
+	 * with no load before: a stale view's pin is announced only until
+	 * the check fails and reg_leave clears it, which can only delay a
+	 * reclaimer, never mislead one). */
+	announce_store(n->p, v->pin);
+	if (state_recheck(m) != v->word)
 		goto out;
-	i = h >> (64 - t->log2);
-	for (left = t->reach - 1;; left--, i = (i + 1) & t->mask) {
-		kw = __atomic_load_n(&t->slots[i].kw, __ATOMIC_ACQUIRE);
+	i = table_home(t, h);
+	for (left = t->reach - 1;; left--, i = (i + 1) & mask) {
+		/* Acquire: pairs with the CAS16 that wrote the slot. */
+		kw = __atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE);
 		if (kw == want)
 			goto live;
 		if (kw == KW_EMPTY)
 			goto empty;
-		if (__builtin_expect((kw ^ want) < 4 || kw == KW_MOVED_END || left == 0, 0))
-			goto out;	/* TOMB, FROZEN, MOVED, far: general path */
+		if (__builtin_expect(fast_probe_leaves(kw, want, left), 0))
+			goto out;	/* TOMB, FROZEN, MOVED_END, far: general path */
 	}
 live:
 	READ_POINT();
-	vw = __atomic_load_n(&t->slots[i].vw, __ATOMIC_ACQUIRE);
+	/* Acquire: pairs with the CAS16 that wrote it; a CAS16 below checks
+	 * it, or (KEEP) the re-read of kw after it. */
+	vw = __atomic_load_n(&slots[i].vw, __ATOMIC_ACQUIRE);
 	do {
-		*present = true;
-		*old = vw;
-		act = decide_op(op, arg, arg2, true, vw, &next);
+		was = vw;
+		act = op_action(op, arg, arg2, true, was, &next);
 		if (act == KEEP) {
 			/* No CAS16 checks this vw: it stands only if the key
 			 * word still does (slot_value); else the general path.
 			 * Linearized at the slot's latest LIVE instant before
-			 * the load of vw. */
-			done = __atomic_load_n(&t->slots[i].kw, __ATOMIC_ACQUIRE) == kw;
+			 * the load of vw.  (Acquire: as slot_value's
+			 * re-read.) */
+			if (__atomic_load_n(&slots[i].kw, __ATOMIC_ACQUIRE) == kw)
+				r = op_result(op, true, was, arg, out);
 			break;
-		} else if (act == WRITE)
-			done = slot_cas(&t->slots[i], &kw, &vw, want, next);
-		else if ((done = slot_cas(&t->slots[i], &kw, &vw,
-					  want + ST_TOMB - ST_LIVE, vw)))
+		} else if (act == WRITE) {
+			if (slot_cas(&slots[i], &kw, &vw, want, next)) {
+				r = op_result(op, true, was, arg, out);
+				break;	/* linearized at the CAS16 */
+			}
+		} else if (slot_cas(&slots[i], &kw, &vw,
+				    want + ST_TOMB - ST_LIVE, vw)) {
 			count_dead(t, 1);
-	} while (!done && kw == want);	/* only the value moved: again */
+			r = op_result(op, true, was, arg, out);
+			break;	/* linearized at the CAS16 */
+		}
+	} while (kw == want);	/* only the value moved: again */
 	goto out;
 empty:
-	*present = false;
-	if (decide_op(op, arg, arg2, false, 0, &next) != WRITE) {
-		done = 1;	/* absent: linearized at the load of kw */
+	if (op_action(op, arg, arg2, false, 0, &next) != WRITE) {
+		/* absent: linearized at the load of kw */
+		r = op_result(op, false, 0, arg, out);
 	} else if (v->key_limit == UINT64_MAX && reserve_slot(t)) {
 		/* (Where max_capacity may be reached, the general path
 		 * counts a new key first.) */
 		vw = 0;
-		done = slot_cas(&t->slots[i], &kw, &vw, want, next);
-		if (!done)	/* taken meanwhile: general path */
+		if (slot_cas(&slots[i], &kw, &vw, want, next))
+			r = op_result(op, false, 0, arg, out);	/* at the CAS16 */
+		else	/* taken meanwhile: general path */
 			stripe_add(t, &t->stripe->used, (uint64_t)-1);
 	}
 out:
 	reg_leave(n->p);
-	return done;
+	return r;
 }
 
-/* The general path for a request the fast path did not take. */
-static __attribute__((noinline)) int run_slow(struct satomic_map *m, enum op op,
-					      uint64_t h, uint64_t arg, uint64_t arg2,
-					      bool *present, uint64_t *old)
+/* update_key's general path, for a request update_fast did not take. */
+static __attribute__((noinline)) int
+update_key_general(struct satomic_map *m, enum op op, uint64_t h, uint64_t arg,
+		   uint64_t arg2, int64_t *out)
 {
 	struct request rq = { .op = op, .h = h, .arg = arg, .arg2 = arg2 };
-	int err = update_slow(m, &rq);
+	int err = update_general(m, &rq);
 
-	*present = rq.present;
-	*old = rq.old;
-	return err;
+	return err ? err : op_result(op, rq.present, rq.old, arg, out);
 }
 
-/* Run op on key: the fast path, else the general one.  *present and *old
- * tell what was there before (as of the linearization point). */
+/* Run op on key: the fast path, else the general one; the public result
+ * (op_result). */
 static inline __attribute__((always_inline)) int
-run(struct satomic_map *m, enum op op, int64_t key, int64_t arg, int64_t arg2,
-    bool *present, uint64_t *old)
+update_key(struct satomic_map *m, enum op op, int64_t key, int64_t arg,
+	   int64_t arg2, int64_t *out)
 {
 	struct reg_node *n;
 	uint64_t h;
+	int r;
 
 	if (m == NULL)
 		return -EINVAL;
 	h = key_hash(m, key);
+	/* (A thread that alternates between maps finds its node by a call
+	 * to reg_find, which moves it to the front: sending it to the
+	 * general path instead would slow every such update.) */
 	n = reg_self(m);
-	if (n != NULL && update_fast(m, n, op, h, (uint64_t)arg, (uint64_t)arg2,
-				     present, old))
-		return 0;
-	return run_slow(m, op, h, (uint64_t)arg, (uint64_t)arg2, present, old);
+	if (n != NULL &&
+	    (r = update_fast(m, n, op, h, (uint64_t)arg, (uint64_t)arg2, out)) != NOT_FAST)
+		return r;
+	return update_key_general(m, op, h, (uint64_t)arg, (uint64_t)arg2, out);
 }
 
 int satomic_map_insert(struct satomic_map *m, int64_t key, int64_t value)
 {
-	bool present = false;
-	uint64_t old;
-	int err = run(m, OP_INSERT, key, value, 0, &present, &old);
-
-	return err ? err : present ? -EEXIST : 0;
+	return update_key(m, OP_INSERT, key, value, 0, NULL);
 }
 
 int satomic_map_put(struct satomic_map *m, int64_t key, int64_t value,
 		    int64_t *old)
 {
-	bool present = false;
-	uint64_t was;
-	int err = run(m, OP_PUT, key, value, 0, &present, &was);
-
-	if (err)
-		return err;
-	if (present && old)
-		*old = (int64_t)was;
-	return present;
+	return update_key(m, OP_PUT, key, value, 0, old);
 }
 
 int satomic_map_replace(struct satomic_map *m, int64_t key, int64_t value,
 			int64_t *old)
 {
-	bool present = false;
-	uint64_t was;
-	int err = run(m, OP_REPLACE, key, value, 0, &present, &was);
-
-	if (err)
-		return err;
-	if (!present)
-		return -ENOENT;
-	if (old)
-		*old = (int64_t)was;
-	return 0;
+	return update_key(m, OP_REPLACE, key, value, 0, old);
 }
 
 int satomic_map_cas(struct satomic_map *m, int64_t key, int64_t *expected,
 		    int64_t desired)
 {
-	bool present = false;
-	uint64_t was;
-	int err;
-
 	if (expected == NULL)
 		return -EINVAL;
-	err = run(m, OP_CAS, key, *expected, desired, &present, &was);
-	if (err)
-		return err;
-	if (!present)
-		return -ENOENT;
-	if ((int64_t)was == *expected)
-		return 1;
-	*expected = (int64_t)was;
-	return 0;
+	return update_key(m, OP_CAS, key, *expected, desired, expected);
 }
 
 int satomic_map_remove(struct satomic_map *m, int64_t key, int64_t *old)
 {
-	bool present = false;
-	uint64_t was;
-	int err = run(m, OP_REMOVE, key, 0, 0, &present, &was);
-
-	if (err)
-		return err;
-	if (!present)
-		return -ENOENT;
-	if (old)
-		*old = (int64_t)was;
-	return 0;
+	return update_key(m, OP_REMOVE, key, 0, 0, old);
 }
 
 int satomic_map_remove_if(struct satomic_map *m, int64_t key, int64_t expected)
 {
-	bool present = false;
-	uint64_t was;
-	int err = run(m, OP_REMOVE_IF, key, expected, 0, &present, &was);
-
-	if (err)
-		return err;
-	if (!present)
-		return -ENOENT;
-	return (int64_t)was == expected;
+	return update_key(m, OP_REMOVE_IF, key, expected, 0, NULL);
 }
 
 /* exchange and the fetch-ops: absent counts as 0, and is inserted. */
-static inline __attribute__((always_inline)) int
-fetch_op(struct satomic_map *m, enum op op, int64_t key, int64_t arg,
-	 int64_t *old)
-{
-	bool present = false;
-	uint64_t was = 0;
-	int err = run(m, op, key, arg, 0, &present, &was);
-
-	if (err == 0 && old)
-		*old = present ? (int64_t)was : 0;
-	return err;
-}
-
 #define FETCH_OP(name, OP) \
 	int satomic_map_##name(struct satomic_map *m, int64_t key, \
 			       int64_t arg, int64_t *old) \
-	{ return fetch_op(m, OP, key, arg, old); }
+	{ return update_key(m, OP, key, arg, 0, old); }
 FETCH_OP(exchange, OP_EXCHANGE)
 FETCH_OP(fetch_add, OP_ADD)
 FETCH_OP(fetch_sub, OP_SUB)
@@ -901,15 +964,16 @@ static void hash_batch(const struct satomic_map *m, const int64_t *keys,
 static bool probe_batch(struct satomic_map *m, const uint64_t *h,
 			size_t len, int *r, uint64_t *v)
 {
-	const uint64_t w = __atomic_load_n(m->state, __ATOMIC_ACQUIRE);
+	const uint64_t w = state_load(m);
+	uintptr_t d;
 	size_t j;
 
 	if (!fast_word_set(m, w))
 		return false;	/* migrating: the general path */
+	d = fast_table(m, w);	/* read once for the batch */
 	for (j = 0; j < len; j++)
-		r[j] = probe_chain(m, w, h[j], &v[j]);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(m->state, __ATOMIC_RELAXED) == w;
+		r[j] = guess_probe(d, h[j], &v[j]);
+	return guess_confirmed(m, w);
 }
 
 int64_t satomic_map_get_many(struct satomic_map *m, const int64_t *keys,
@@ -937,7 +1001,7 @@ int64_t satomic_map_get_many(struct satomic_map *m, const int64_t *keys,
 				r[j] = -1;
 		for (j = 0; j < len; j++) {
 			if (__builtin_expect(r[j] < 0, 0)) {
-				err = get_slow(m, h[cur][j], (int64_t *)&v[j]);
+				err = get_general(m, h[cur][j], (int64_t *)&v[j]);
 				if (err != 0 && err != -ENOENT)
 					return err;
 				r[j] = err == 0;

@@ -104,12 +104,13 @@ static bool owner_alive(uint64_t owner)
 
 bool reg_alive(const struct participant *p, uint64_t incarnation)
 {
+	/* Acquire, both: pair with reg_claim's CAS of owner and its
+	 * fetch_add of incarnation (and slot_free's release of owner). */
 	uint64_t owner = __atomic_load_n(&p->owner, __ATOMIC_ACQUIRE);
-
 	uint64_t mine = __atomic_load_n(&p->incarnation, __ATOMIC_ACQUIRE);
 
 	/* Incarnations are kept to 40 bits where they are recorded. */
-	return owner > 1 && ((mine ^ incarnation) & 0xffffffffffull) == 0 &&
+	return owner > 1 && ((mine ^ incarnation) & AREA_INCARNATION_MASK) == 0 &&
 	       owner_alive(owner);
 }
 
@@ -163,6 +164,8 @@ uint64_t reg_next_serial(void)
 
 static void slot_free(struct participant *p)
 {
+	/* Release, both: the slot's last use happens before a reclaimer
+	 * (reg_pinned) or the next claimant (reg_claim's CAS) sees it free. */
 	__atomic_store_n(&p->announce, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&p->owner, 0, __ATOMIC_RELEASE);
 }
@@ -170,6 +173,7 @@ static void slot_free(struct participant *p)
 /* Take a dead process's slot back: mark it, clear it, free it. */
 static bool reclaim(struct participant *p, uint64_t owner)
 {
+	/* ACQ_REL: one reclaimer wins; pairs with reg_claim's CAS. */
 	if (owner <= 1 || owner_alive(owner) ||
 	    !__atomic_compare_exchange_n(&p->owner, &owner, 1, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
@@ -192,6 +196,10 @@ int reg_claim(struct satomic_map *m, unsigned *index)
 			if (pass == 1 && owner > 1 && !reclaim(p, owner))
 				continue;
 			owner = 0;
+			/* ACQ_REL: acquires slot_free's release (the last
+			 * owner is done with the slot); the incarnation bump
+			 * (ACQ_REL) and the cleared announce (release) then
+			 * pair with reg_alive's and reg_pinned's loads. */
 			if (__atomic_compare_exchange_n(&p->owner, &owner, reg_owner,
 							false, __ATOMIC_ACQ_REL,
 							__ATOMIC_RELAXED)) {
@@ -312,13 +320,18 @@ bool reg_pinned(struct satomic_map *m, uint64_t gen)
 		return true;
 	for (i = 0; i < m->registry_slots; i++) {
 		struct participant *p = &m->registry[i];
+		/* SC: pairs with announce_store's SC store (or, with
+		 * membarrier, is ordered after it by the barrier above) and
+		 * with reg_leave's release. */
 		uint64_t a = __atomic_load_n(&p->announce, __ATOMIC_SEQ_CST);
 		uint64_t owner;
 
 		if (a == 0)
 			continue;
-		if (a >> 1 != gen && !((a & 1) && (a >> 1) + 1 == gen))
+		if (announce_gen(a) != gen &&
+		    !(announce_migrating(a) && announce_gen(a) + 1 == gen))
 			continue;
+		/* Acquire: pairs with reg_claim's CAS and slot_free. */
 		owner = __atomic_load_n(&p->owner, __ATOMIC_ACQUIRE);
 		if (owner > 1 && !reclaim(p, owner))
 			return true;	/* alive, and maybe inside that table */

@@ -179,10 +179,12 @@ int satomic_map_stats(struct satomic_map *m, struct satomic_map_stats *st)
  * The integrity check.
  */
 
-static int problem(char *report, size_t size, const char *fmt, ...)
+static int check_fail(char *report, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int problem(char *report, size_t size, const char *fmt, ...)
+/* satomic_map_check found an invariant broken: say which in report, and
+ * return -EUCLEAN. */
+static int check_fail(char *report, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -214,17 +216,17 @@ static int check_table(const struct satomic_map *m, const struct table *t,
 		(*used)++;
 		if (kw_state(kw) == ST_KEYLESS) {
 			if (kw != KW_MOVED_END && kw != KW_MOVED_MID)
-				return problem(report, size, "%s table, slot %llu: "
+				return check_fail(report, size, "%s table, slot %llu: "
 					"invalid key word %#llx", name,
 					(unsigned long long)i, (unsigned long long)kw);
 			if (!source)
-				return problem(report, size, "%s table, slot %llu: "
+				return check_fail(report, size, "%s table, slot %llu: "
 					"moved slot outside a migration", name,
 					(unsigned long long)i);
 			continue;
 		}
 		if (kw_state(kw) == ST_FROZEN && !source)
-			return problem(report, size, "%s table, slot %llu: frozen "
+			return check_fail(report, size, "%s table, slot %llu: frozen "
 				"slot outside a migration", name, (unsigned long long)i);
 		if (kw_state(kw) == ST_LIVE)
 			(*live)++;
@@ -232,13 +234,13 @@ static int check_table(const struct satomic_map *m, const struct table *t,
 		for (j = home; j != i; j = (j + 1) & t->mask) {
 			slot_read(&t->slots[j], &kj, &vj);
 			if (kj == KW_EMPTY || kj == KW_MOVED_END)
-				return problem(report, size, "%s table: key %lld in "
+				return check_fail(report, size, "%s table: key %lld in "
 					"slot %llu is cut off from its home %llu by "
 					"slot %llu", name, (long long)slot_key(m, t, i, kw),
 					(unsigned long long)i, (unsigned long long)home,
 					(unsigned long long)j);
 			if (kw_holds(kj, kw_key(kw)))
-				return problem(report, size, "%s table: key %lld "
+				return check_fail(report, size, "%s table: key %lld "
 					"twice, slots %llu and %llu", name,
 					(long long)slot_key(m, t, i, kw),
 					(unsigned long long)j, (unsigned long long)i);
@@ -253,7 +255,7 @@ static int check_table(const struct satomic_map *m, const struct table *t,
 				if (tk == KW_EMPTY)
 					break;
 				if (kw_holds(tk, key))
-					return problem(report, size, "key %lld live in "
+					return check_fail(report, size, "key %lld live in "
 						"the source and present in the target",
 						(long long)slot_key(m, t, i, kw));
 			}
@@ -273,11 +275,12 @@ int satomic_map_check(struct satomic_map *m, char *report, size_t size)
 		report[0] = '\0';
 	if ((err = scan_enter(m, false, &index, &v)) != 0)
 		return err == -EUCLEAN
-			? problem(report, size, "the state word names no valid table")
+			? check_fail(report, size, "the state word names no valid table")
 			: err;
+	/* Acquire: pairs with mark_area_used's CAS. */
 	a = __atomic_load_n(&m->hdr->area_state[v.cur.area], __ATOMIC_ACQUIRE);
 	if (area_tag(a) == AREA_USED && a != area_used(v.cur.gen, v.cur.log2))
-		err = problem(report, size, "area %u holds generation %llu, the "
+		err = check_fail(report, size, "area %u holds generation %llu, the "
 			      "state word says %llu", v.cur.area,
 			      (unsigned long long)area_gen(a),
 			      (unsigned long long)v.cur.gen);
