@@ -30,3 +30,17 @@ for cxx in ${CXX:-} g++ clang++; do
 	done
 done
 [ $ran -gt 0 ] || { echo "SKIP: no compiler found"; exit 77; }
+
+# Identifiers with a double underscore are reserved to the implementation
+# (C and C++): the public headers use only the compiler's own ones (the
+# __atomic builtins, __ATOMIC_* orders, attributes, feature macros).  The
+# library's private helper macros are named SATOMIC_I_*.  Comments count too.
+reserved=$(cat "$srcdir/include/sharedatomic.h" "$srcdir"/include/sharedatomic/*.h |
+	grep -oE '[A-Za-z_][A-Za-z0-9_]*' | grep -F __ | sort -u |
+	grep -vE '^(__atomic_[a-z0-9_]*|__atomic|__ATOMIC_[A-Z_]*|__attribute__|__aligned__|__gnu_inline__|__inline__|__always_inline__|__unused__|__cplusplus|__STDC_VERSION__|__STDC__|__GNUC__|__GNUC_MINOR__|__clang__|__x86_64__|__aarch64__|__i386__|__has_[a-z_]*|__VA_ARGS__|__int128|__SIZEOF_INT128__|__BYTE_ORDER__|__ORDER_[A-Z_]*__)$' || true)
+if [ -n "$reserved" ]; then
+	echo "FAIL: reserved identifiers (containing __) in the public headers:"
+	echo "$reserved"
+	exit 1
+fi
+echo "ok: no reserved identifiers in the public headers"

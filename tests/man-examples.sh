@@ -14,7 +14,8 @@ top_builddir=$(cd "${top_builddir:-.}" && pwd)
 CC=${CC:-cc}
 MANDOC=${MANDOC:-$(command -v mandoc || true)}
 [ -n "$MANDOC" ] || { echo "SKIP: mandoc not found (install mandoc)"; exit 77; }
-# The library's own build: CFLAGS and LDFLAGS carry the sanitizers, if any.
+# The library's own build: SANITIZER_CFLAGS and SANITIZER_LDFLAGS carry the
+# sanitizers, if any (configure keeps them out of CFLAGS and LDFLAGS).
 libtool="$top_builddir/libtool"
 lib="$top_builddir/src/libsharedatomic.la"
 [ -f "$lib" ] || { echo "FAIL: $lib not built"; exit 99; }
@@ -29,8 +30,8 @@ trap 'rm -rf "$tmp"' EXIT
 # A program to ask whether this CPU has a 128-bit CAS.
 printf '#include <sharedatomic.h>\nint main(void) { return !satomic_cas128_supported(); }\n' \
 	> "$tmp/cas128.c"
-$CC -I"$srcdir/include" ${CFLAGS:-} -c -o "$tmp/cas128.o" "$tmp/cas128.c"
-$libtool --silent --tag=CC --mode=link $CC ${CFLAGS:-} ${LDFLAGS:-} \
+$CC -I"$srcdir/include" ${CFLAGS:-} ${SANITIZER_CFLAGS:-} -c -o "$tmp/cas128.o" "$tmp/cas128.c"
+$libtool --silent --tag=CC --mode=link $CC ${CFLAGS:-} ${SANITIZER_CFLAGS:-} ${LDFLAGS:-} ${SANITIZER_LDFLAGS:-} \
 	-o "$tmp/cas128" "$tmp/cas128.o" "$lib"
 cas128=yes
 $libtool --mode=execute "$tmp/cas128" || cas128=no
@@ -83,15 +84,15 @@ for page in "$srcdir"/doc/*.3 "$srcdir"/doc/*.7; do
 	needs128=no
 	grep -Eq 'satomic_map_|_u128' "$ex.c" && needs128=yes
 	step "compiling as C99" $CC -std=c99 -pedantic -Wall -Wextra -Werror \
-		-I"$srcdir/include" ${CFLAGS:-} -c -o "$ex.o" "$ex.c" || continue
-	step "linking" $libtool --silent --tag=CC --mode=link $CC ${CFLAGS:-} \
-		${LDFLAGS:-} -o "$ex" "$ex.o" "$lib" || continue
+		-I"$srcdir/include" ${CFLAGS:-} ${SANITIZER_CFLAGS:-} -c -o "$ex.o" "$ex.c" || continue
+	step "linking" $libtool --silent --tag=CC --mode=link $CC ${CFLAGS:-} ${SANITIZER_CFLAGS:-} \
+		${LDFLAGS:-} ${SANITIZER_LDFLAGS:-} -o "$ex" "$ex.o" "$lib" || continue
 	progs=$ex
 	if [ -n "$cxx" ]; then
 		step "compiling as C++" $cxx -x c++ -Wall -Wextra -Werror \
-			-I"$srcdir/include" ${CXXFLAGS:-} -c -o "$ex-cxx.o" "$ex.c" || continue
+			-I"$srcdir/include" ${CXXFLAGS:-} ${SANITIZER_CFLAGS:-} -c -o "$ex-cxx.o" "$ex.c" || continue
 		step "linking as C++" $libtool --silent --tag=CC --mode=link $cxx \
-			${CXXFLAGS:-} ${LDFLAGS:-} -o "$ex-cxx" "$ex-cxx.o" "$lib" || continue
+			${CXXFLAGS:-} ${SANITIZER_CFLAGS:-} ${LDFLAGS:-} ${SANITIZER_LDFLAGS:-} -o "$ex-cxx" "$ex-cxx.o" "$lib" || continue
 		progs="$progs $ex-cxx"
 	fi
 	compiled=$((compiled + 1))

@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 /* A prototype, then the inline body. */
-#define SATOMIC__FN(RET, NAME, PARAMS, ...) \
+#define SATOMIC_I_FN(RET, NAME, PARAMS, ...) \
 	RET NAME PARAMS; SATOMIC_API_INLINE RET NAME PARAMS __VA_ARGS__
 
 /*
@@ -52,86 +52,86 @@ extern "C" {
  * function may not call a static one, and they fold away when the order is a
  * constant.  A CAS failure is a load and may not be stronger than success.
  */
-#define SATOMIC__LOAD_ORDER(o) \
+#define SATOMIC_I_LOAD_ORDER(o) \
 	((o) == __ATOMIC_RELAXED || (o) == __ATOMIC_CONSUME || \
 	 (o) == __ATOMIC_ACQUIRE ? (o) : __ATOMIC_SEQ_CST)
-#define SATOMIC__STORE_ORDER(o) \
+#define SATOMIC_I_STORE_ORDER(o) \
 	((o) == __ATOMIC_RELAXED || (o) == __ATOMIC_RELEASE ? (o) : __ATOMIC_SEQ_CST)
-#define SATOMIC__RMW_ORDER(o) \
+#define SATOMIC_I_RMW_ORDER(o) \
 	((o) >= __ATOMIC_RELAXED && (o) <= __ATOMIC_SEQ_CST ? (o) : __ATOMIC_SEQ_CST)
-#define SATOMIC__FAIL_CEILING(s) \
-	(SATOMIC__RMW_ORDER(s) == __ATOMIC_RELEASE ? __ATOMIC_RELAXED : \
-	 SATOMIC__RMW_ORDER(s) == __ATOMIC_ACQ_REL ? __ATOMIC_ACQUIRE : \
-	 SATOMIC__RMW_ORDER(s))
-#define SATOMIC__FAIL_ORDER(s, f) \
-	(SATOMIC__LOAD_ORDER(f) > SATOMIC__FAIL_CEILING(s) ? \
-	 SATOMIC__FAIL_CEILING(s) : SATOMIC__LOAD_ORDER(f))
+#define SATOMIC_I_FAIL_CEILING(s) \
+	(SATOMIC_I_RMW_ORDER(s) == __ATOMIC_RELEASE ? __ATOMIC_RELAXED : \
+	 SATOMIC_I_RMW_ORDER(s) == __ATOMIC_ACQ_REL ? __ATOMIC_ACQUIRE : \
+	 SATOMIC_I_RMW_ORDER(s))
+#define SATOMIC_I_FAIL_ORDER(s, f) \
+	(SATOMIC_I_LOAD_ORDER(f) > SATOMIC_I_FAIL_CEILING(s) ? \
+	 SATOMIC_I_FAIL_CEILING(s) : SATOMIC_I_LOAD_ORDER(f))
 
 /* The integer widths: suffix and C type. */
 #define SATOMIC_INTEGER_WIDTHS(X) \
 	X(u8, uint8_t) X(u16, uint16_t) X(u32, uint32_t) X(u64, uint64_t) \
 	X(i8, int8_t) X(i16, int16_t) X(i32, int32_t) X(i64, int64_t)
 
-#define SATOMIC__LOAD(W, T) \
-	SATOMIC__FN(T, satomic_load_##W##_explicit, (const T *obj, int order), \
-		{ return __atomic_load_n(obj, SATOMIC__LOAD_ORDER(order)); }) \
-	SATOMIC__FN(T, satomic_load_##W, (const T *obj), \
+#define SATOMIC_I_LOAD(W, T) \
+	SATOMIC_I_FN(T, satomic_load_##W##_explicit, (const T *obj, int order), \
+		{ return __atomic_load_n(obj, SATOMIC_I_LOAD_ORDER(order)); }) \
+	SATOMIC_I_FN(T, satomic_load_##W, (const T *obj), \
 		{ return __atomic_load_n(obj, __ATOMIC_SEQ_CST); })
 
-#define SATOMIC__STORE(W, T) \
-	SATOMIC__FN(void, satomic_store_##W##_explicit, (T *obj, T val, int order), \
-		{ __atomic_store_n(obj, val, SATOMIC__STORE_ORDER(order)); }) \
-	SATOMIC__FN(void, satomic_store_##W, (T *obj, T val), \
+#define SATOMIC_I_STORE(W, T) \
+	SATOMIC_I_FN(void, satomic_store_##W##_explicit, (T *obj, T val, int order), \
+		{ __atomic_store_n(obj, val, SATOMIC_I_STORE_ORDER(order)); }) \
+	SATOMIC_I_FN(void, satomic_store_##W, (T *obj, T val), \
 		{ __atomic_store_n(obj, val, __ATOMIC_SEQ_CST); })
 
-#define SATOMIC__EXCHANGE(W, T) \
-	SATOMIC__FN(T, satomic_exchange_##W##_explicit, (T *obj, T val, int order), \
-		{ return __atomic_exchange_n(obj, val, SATOMIC__RMW_ORDER(order)); }) \
-	SATOMIC__FN(T, satomic_exchange_##W, (T *obj, T val), \
+#define SATOMIC_I_EXCHANGE(W, T) \
+	SATOMIC_I_FN(T, satomic_exchange_##W##_explicit, (T *obj, T val, int order), \
+		{ return __atomic_exchange_n(obj, val, SATOMIC_I_RMW_ORDER(order)); }) \
+	SATOMIC_I_FN(T, satomic_exchange_##W, (T *obj, T val), \
 		{ return __atomic_exchange_n(obj, val, __ATOMIC_SEQ_CST); })
 
 /* cas: C11 strong compare-exchange; on failure *expected gets what was seen. */
-#define SATOMIC__CAS(W, T) \
-	SATOMIC__FN(bool, satomic_cas_##W##_explicit, (T *obj, T *expected, \
+#define SATOMIC_I_CAS(W, T) \
+	SATOMIC_I_FN(bool, satomic_cas_##W##_explicit, (T *obj, T *expected, \
 			T desired, int success, int failure), \
 		{ return __atomic_compare_exchange_n(obj, expected, desired, 0, \
-			SATOMIC__RMW_ORDER(success), \
-			SATOMIC__FAIL_ORDER(success, failure)); }) \
-	SATOMIC__FN(bool, satomic_cas_##W, (T *obj, T *expected, T desired), \
+			SATOMIC_I_RMW_ORDER(success), \
+			SATOMIC_I_FAIL_ORDER(success, failure)); }) \
+	SATOMIC_I_FN(bool, satomic_cas_##W, (T *obj, T *expected, T desired), \
 		{ return __atomic_compare_exchange_n(obj, expected, desired, 0, \
 			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); })
 
 /* cas_val: the same operation, returning the value seen before it. */
-#define SATOMIC__CAS_VAL(W, T) \
-	SATOMIC__FN(T, satomic_cas_val_##W##_explicit, (T *obj, T expected, \
+#define SATOMIC_I_CAS_VAL(W, T) \
+	SATOMIC_I_FN(T, satomic_cas_val_##W##_explicit, (T *obj, T expected, \
 			T desired, int success, int failure), \
 		{ __atomic_compare_exchange_n(obj, &expected, desired, 0, \
-			SATOMIC__RMW_ORDER(success), \
-			SATOMIC__FAIL_ORDER(success, failure)); \
+			SATOMIC_I_RMW_ORDER(success), \
+			SATOMIC_I_FAIL_ORDER(success, failure)); \
 		  return expected; }) \
-	SATOMIC__FN(T, satomic_cas_val_##W, (T *obj, T expected, T desired), \
+	SATOMIC_I_FN(T, satomic_cas_val_##W, (T *obj, T expected, T desired), \
 		{ __atomic_compare_exchange_n(obj, &expected, desired, 0, \
 			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); \
 		  return expected; })
 
 /* fetch_OP returns the old value, OP_fetch the new one. */
-#define SATOMIC__RMW(W, T, OP) \
-	SATOMIC__FN(T, satomic_fetch_##OP##_##W##_explicit, (T *obj, T val, int order), \
-		{ return __atomic_fetch_##OP(obj, val, SATOMIC__RMW_ORDER(order)); }) \
-	SATOMIC__FN(T, satomic_fetch_##OP##_##W, (T *obj, T val), \
+#define SATOMIC_I_RMW(W, T, OP) \
+	SATOMIC_I_FN(T, satomic_fetch_##OP##_##W##_explicit, (T *obj, T val, int order), \
+		{ return __atomic_fetch_##OP(obj, val, SATOMIC_I_RMW_ORDER(order)); }) \
+	SATOMIC_I_FN(T, satomic_fetch_##OP##_##W, (T *obj, T val), \
 		{ return __atomic_fetch_##OP(obj, val, __ATOMIC_SEQ_CST); }) \
-	SATOMIC__FN(T, satomic_##OP##_fetch_##W##_explicit, (T *obj, T val, int order), \
-		{ return __atomic_##OP##_fetch(obj, val, SATOMIC__RMW_ORDER(order)); }) \
-	SATOMIC__FN(T, satomic_##OP##_fetch_##W, (T *obj, T val), \
+	SATOMIC_I_FN(T, satomic_##OP##_fetch_##W##_explicit, (T *obj, T val, int order), \
+		{ return __atomic_##OP##_fetch(obj, val, SATOMIC_I_RMW_ORDER(order)); }) \
+	SATOMIC_I_FN(T, satomic_##OP##_fetch_##W, (T *obj, T val), \
 		{ return __atomic_##OP##_fetch(obj, val, __ATOMIC_SEQ_CST); })
 
-#define SATOMIC__INTEGER_GRID(W, T) \
-	SATOMIC__LOAD(W, T) SATOMIC__STORE(W, T) SATOMIC__EXCHANGE(W, T) \
-	SATOMIC__CAS(W, T) SATOMIC__CAS_VAL(W, T) \
-	SATOMIC__RMW(W, T, add) SATOMIC__RMW(W, T, sub) SATOMIC__RMW(W, T, and) \
-	SATOMIC__RMW(W, T, or) SATOMIC__RMW(W, T, xor) SATOMIC__RMW(W, T, nand)
+#define SATOMIC_I_INTEGER_GRID(W, T) \
+	SATOMIC_I_LOAD(W, T) SATOMIC_I_STORE(W, T) SATOMIC_I_EXCHANGE(W, T) \
+	SATOMIC_I_CAS(W, T) SATOMIC_I_CAS_VAL(W, T) \
+	SATOMIC_I_RMW(W, T, add) SATOMIC_I_RMW(W, T, sub) SATOMIC_I_RMW(W, T, and) \
+	SATOMIC_I_RMW(W, T, or) SATOMIC_I_RMW(W, T, xor) SATOMIC_I_RMW(W, T, nand)
 
-SATOMIC_INTEGER_WIDTHS(SATOMIC__INTEGER_GRID)
+SATOMIC_INTEGER_WIDTHS(SATOMIC_I_INTEGER_GRID)
 
 /*
  * Floating point: the value is moved as its bit pattern, so cas compares bit
@@ -140,42 +140,42 @@ SATOMIC_INTEGER_WIDTHS(SATOMIC__INTEGER_GRID)
  */
 #define SATOMIC_FLOAT_WIDTHS(X) X(f32, float) X(f64, double)
 
-#define SATOMIC__FLOAT_GRID(W, T) \
-	SATOMIC__FN(T, satomic_load_##W##_explicit, (const T *obj, int order), \
-		{ T r; __atomic_load(obj, &r, SATOMIC__LOAD_ORDER(order)); return r; }) \
-	SATOMIC__FN(T, satomic_load_##W, (const T *obj), \
+#define SATOMIC_I_FLOAT_GRID(W, T) \
+	SATOMIC_I_FN(T, satomic_load_##W##_explicit, (const T *obj, int order), \
+		{ T r; __atomic_load(obj, &r, SATOMIC_I_LOAD_ORDER(order)); return r; }) \
+	SATOMIC_I_FN(T, satomic_load_##W, (const T *obj), \
 		{ T r; __atomic_load(obj, &r, __ATOMIC_SEQ_CST); return r; }) \
-	SATOMIC__FN(void, satomic_store_##W##_explicit, (T *obj, T val, int order), \
-		{ __atomic_store(obj, &val, SATOMIC__STORE_ORDER(order)); }) \
-	SATOMIC__FN(void, satomic_store_##W, (T *obj, T val), \
+	SATOMIC_I_FN(void, satomic_store_##W##_explicit, (T *obj, T val, int order), \
+		{ __atomic_store(obj, &val, SATOMIC_I_STORE_ORDER(order)); }) \
+	SATOMIC_I_FN(void, satomic_store_##W, (T *obj, T val), \
 		{ __atomic_store(obj, &val, __ATOMIC_SEQ_CST); }) \
-	SATOMIC__FN(T, satomic_exchange_##W##_explicit, (T *obj, T val, int order), \
-		{ T r; __atomic_exchange(obj, &val, &r, SATOMIC__RMW_ORDER(order)); \
+	SATOMIC_I_FN(T, satomic_exchange_##W##_explicit, (T *obj, T val, int order), \
+		{ T r; __atomic_exchange(obj, &val, &r, SATOMIC_I_RMW_ORDER(order)); \
 		  return r; }) \
-	SATOMIC__FN(T, satomic_exchange_##W, (T *obj, T val), \
+	SATOMIC_I_FN(T, satomic_exchange_##W, (T *obj, T val), \
 		{ T r; __atomic_exchange(obj, &val, &r, __ATOMIC_SEQ_CST); return r; }) \
-	SATOMIC__FN(bool, satomic_cas_##W##_explicit, (T *obj, T *expected, \
+	SATOMIC_I_FN(bool, satomic_cas_##W##_explicit, (T *obj, T *expected, \
 			T desired, int success, int failure), \
 		{ return __atomic_compare_exchange(obj, expected, &desired, 0, \
-			SATOMIC__RMW_ORDER(success), \
-			SATOMIC__FAIL_ORDER(success, failure)); }) \
-	SATOMIC__FN(bool, satomic_cas_##W, (T *obj, T *expected, T desired), \
+			SATOMIC_I_RMW_ORDER(success), \
+			SATOMIC_I_FAIL_ORDER(success, failure)); }) \
+	SATOMIC_I_FN(bool, satomic_cas_##W, (T *obj, T *expected, T desired), \
 		{ return __atomic_compare_exchange(obj, expected, &desired, 0, \
 			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); }) \
-	SATOMIC__FN(T, satomic_fetch_add_##W##_explicit, (T *obj, T val, int order), \
+	SATOMIC_I_FN(T, satomic_fetch_add_##W##_explicit, (T *obj, T val, int order), \
 		{ T old, sum; \
 		  __atomic_load(obj, &old, __ATOMIC_RELAXED); \
 		  do { sum = old + val; } while (!__atomic_compare_exchange(obj, \
-			&old, &sum, 1, SATOMIC__RMW_ORDER(order), __ATOMIC_RELAXED)); \
+			&old, &sum, 1, SATOMIC_I_RMW_ORDER(order), __ATOMIC_RELAXED)); \
 		  return old; }) \
-	SATOMIC__FN(T, satomic_fetch_add_##W, (T *obj, T val), \
+	SATOMIC_I_FN(T, satomic_fetch_add_##W, (T *obj, T val), \
 		{ return satomic_fetch_add_##W##_explicit(obj, val, __ATOMIC_SEQ_CST); })
 
-SATOMIC_FLOAT_WIDTHS(SATOMIC__FLOAT_GRID)
+SATOMIC_FLOAT_WIDTHS(SATOMIC_I_FLOAT_GRID)
 
 /* A thread fence; it orders accesses of other processes to shared memory too. */
-SATOMIC__FN(void, satomic_fence, (int order),
-	{ __atomic_thread_fence(SATOMIC__RMW_ORDER(order)); })
+SATOMIC_I_FN(void, satomic_fence, (int order),
+	{ __atomic_thread_fence(SATOMIC_I_RMW_ORDER(order)); })
 
 /*
  * 128-bit operations.  The object is two 64-bit words, 16-byte aligned.
