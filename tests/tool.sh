@@ -53,8 +53,10 @@ example=/satomic-test-ex-$$
 # A name with a quote, a backslash, a tab, a control character and a byte
 # that is not UTF-8: JSON must escape it.
 odd=$(printf '/satomic-test-q"b\\s\tc\001\377-%s' $$)
+# A newline, an escape sequence and a backslash: text output escapes them.
+nl=$(printf '/satomic-test-nl\n\033[2J\\-%s' $$)
 cleanup() {
-	for m in "$name" "$example" "$odd"; do satomic map rm "$m" >/dev/null 2>&1; done
+	for m in "$name" "$example" "$odd" "$nl"; do satomic map rm "$m" >/dev/null 2>&1; done
 	rm -f "/dev/shm$foreign" "/dev/shm$fifo" "/dev/shm$region"
 	rm -rf "$tmp"
 }
@@ -266,6 +268,23 @@ if [ $has_map = yes ]; then
 	json_check "map dump --json" "sorted((e['key'], e['value']) for e in d) == [(-2**63, 7), (5, -1)]" -- map dump "$odd"
 	json_check "map dump --json after the command" "len(d) == 2" -- map dump "$odd" --json
 	satomic map rm "$odd"
+	# In text, a name's control bytes and backslashes are escaped (\ooo,
+	# \\), so a newline or an escape sequence can neither add a line nor
+	# reach the terminal.
+	satomic map create "$nl" 100 >/dev/null
+	satomic ls "$nl" >"$tmp/out"
+	if [ "$(wc -l <"$tmp/out")" != 3 ] || ! grep -qF 'satomic-test-nl\012\033[2J\\-' "$tmp/out"; then
+		echo "FAIL: ls: a name's control bytes not escaped: $(cat "$tmp/out")"; fail=1
+	else
+		echo "ok: ls escapes a name's control bytes"
+	fi
+	satomic map get "$nl" 99 2>"$tmp/out"
+	if [ "$(wc -l <"$tmp/out")" != 1 ] || ! grep -qF 'satomic-test-nl\012\033[2J\\-' "$tmp/out"; then
+		echo "FAIL: map get: a name's control bytes not escaped: $(cat "$tmp/out")"; fail=1
+	else
+		echo "ok: messages escape a name's control bytes"
+	fi
+	satomic map rm "$nl"
 	satomic map del "$name" -9223372036854775808 >/dev/null
 	json_check "map dump --json, empty map" "d == []" -- map dump "$name"
 	satomic map put "$name" -9223372036854775808 43 >/dev/null

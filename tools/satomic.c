@@ -129,10 +129,33 @@ static int usage_error(const char *prefix, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/*
+ * s for a terminal or a line-oriented reader: a name in /dev/shm may hold
+ * any byte but '/', newlines and escape sequences included, so control
+ * bytes and the backslash are written as \ooo and \\ (as ls -b does).
+ */
+#define SHOWN_SIZE (4 * (NAME_MAX + 2) + 1)
+static const char *shown(const char *s, char *buf)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k = 0;
+
+	for (; *p && k + 5 <= SHOWN_SIZE; p++) {
+		if (*p == '\\')
+			k += (size_t)snprintf(buf + k, 3, "\\\\");
+		else if (*p < 0x20 || *p == 0x7f)
+			k += (size_t)snprintf(buf + k, 5, "\\%03o", *p);
+		else
+			buf[k++] = (char)*p;
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
 /* The library's rules for a segment name (satomic_region_create(3)). */
 static int check_name(const struct cmd *c, const char *name)
 {
-	char why[96];
+	char why[96], sn[SHOWN_SIZE];
 
 	if (name[0] != '/')
 		snprintf(why, sizeof(why), "must begin with '/'");
@@ -148,7 +171,8 @@ static int check_name(const struct cmd *c, const char *name)
 		snprintf(why, sizeof(why), "cannot be /. or /..");
 	else
 		return 0;
-	fprintf(stderr, "%s: %s: name '%s' %s\n", prog, c->words, name, why);
+	fprintf(stderr, "%s: %s: name '%s' %s\n", prog, c->words,
+		shown(name, sn), why);
 	return EXIT_USAGE;
 }
 
@@ -208,9 +232,10 @@ static int fail(const struct cmd *c, const char *name, int err)
 	struct satomic_region_info info;
 	bool is_map_cmd = strncmp(c->words, "map ", 4) == 0;
 	int ierr = name ? satomic_region_info(name, &info) : -EINVAL;
+	char sn[SHOWN_SIZE];
 
 	fprintf(stderr, "%s: %s%s%s: ", prog, c->words, name ? " " : "",
-		name ? name : "");
+		name ? shown(name, sn) : "");
 	if (err == -ENOENT && name)
 		fprintf(stderr, "no segment of that name (see `%s ls`)\n", prog);
 	else if (err == -EPERM && ierr == 0 && info.uid != (unsigned int)geteuid())
@@ -221,7 +246,7 @@ static int fail(const struct cmd *c, const char *name, int err)
 	else if (err == -EINVAL && is_map_cmd && ierr == 0 &&
 		 info.kind == SATOMIC_REGION_KIND_RAW)
 		fprintf(stderr, "is a plain region, not a map (see `%s region "
-			"info %s`%s)\n", prog, name, strcmp(c->words, "map rm") ?
+			"info %s`%s)\n", prog, sn, strcmp(c->words, "map rm") ?
 			"" : "; remove it with `satomic region rm`");
 	else if (err == -EINVAL && ierr == 0)
 		fprintf(stderr, "a %s whose contents do not validate: corrupt, or "
@@ -300,7 +325,7 @@ struct field {
 
 static void print_fields(const struct field *f, size_t n)
 {
-	char when[64];
+	char when[64], sn[SHOWN_SIZE];
 	size_t i;
 
 	for (i = 0; i < n; i++, f++) {
@@ -331,7 +356,7 @@ static void print_fields(const struct field *f, size_t n)
 			if (json)
 				json_string(f->s);
 			else
-				printf("%s", f->s);
+				printf("%s", shown(f->s, sn));
 		}
 		if (!json)
 			putchar('\n');
@@ -376,7 +401,7 @@ static const char *human(uint64_t n, char *buf, size_t size)
 static int list_one(const struct cmd *c, const char *name, bool quiet, int *n)
 {
 	struct satomic_region_info i;
-	char when[32], r[16], u[16];
+	char when[32], r[16], u[16], sn[SHOWN_SIZE];
 	time_t t;
 	int err = satomic_region_info(name, &i);
 
@@ -389,7 +414,8 @@ static int list_one(const struct cmd *c, const char *name, bool quiet, int *n)
 	}
 	t = (time_t)i.created;
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
-	printf("%-32s %-6s %8s %8s  %04o %5u  %s\n", name, kind_name(i.kind),
+	printf("%-32s %-6s %8s %8s  %04o %5u  %s\n", shown(name, sn),
+	       kind_name(i.kind),
 	       human(i.file_size, r, sizeof(r)), human(i.allocated, u, sizeof(u)),
 	       i.mode, i.uid, when);
 	(*n)++;
@@ -454,8 +480,11 @@ static int cmd_region_rm(const struct cmd *c, int argc, char **argv)
 	if (err)
 		return fail(c, argv[0], err);
 	if (info.kind == SATOMIC_REGION_KIND_MAP) {
+		char sn[SHOWN_SIZE];
+
+		shown(argv[0], sn);
 		fprintf(stderr, "%s: region rm %s: is a map: remove it with `%s map "
-			"rm %s`\n", prog, argv[0], prog, argv[0]);
+			"rm %s`\n", prog, sn, prog, sn);
 		return EXIT_FAILED;
 	}
 	err = satomic_region_unlink(argv[0]);
@@ -468,6 +497,7 @@ static int cmd_map_create(const struct cmd *c, int argc, char **argv)
 {
 	int64_t cap = 1024, max = 0;
 	struct satomic_map *m;
+	char sn[SHOWN_SIZE];
 	size_t bytes;
 	int err;
 
@@ -494,7 +524,8 @@ static int cmd_map_create(const struct cmd *c, int argc, char **argv)
 	err = satomic_map_create(argv[0], (uint64_t)cap, (uint64_t)max, 0, 0, &m);
 	if (err)
 		return fail(c, argv[0], err);
-	printf("created %s: capacity %" PRId64 "\n", argv[0], satomic_map_capacity(m));
+	printf("created %s: capacity %" PRId64 "\n", shown(argv[0], sn),
+	       satomic_map_capacity(m));
 	satomic_map_close(m);
 	return 0;
 }
@@ -533,8 +564,10 @@ static int cmd_map_key(const struct cmd *c, int argc, char **argv)
 	if (err == 0)
 		printf(get ? "%" PRId64 "\n" : "removed %" PRId64 "\n", value);
 	else if (err == -ENOENT) {
+		char sn[SHOWN_SIZE];
+
 		fprintf(stderr, "%s: %s %s: no such key: %" PRId64 "\n", prog,
-			c->words, argv[0], key);
+			c->words, shown(argv[0], sn), key);
 		return EXIT_NO_KEY;
 	}
 	return err ? fail(c, argv[0], err) : 0;
@@ -606,7 +639,7 @@ static int map_stats(struct satomic_map *m)
 static int cmd_map_whole(const struct cmd *c, int argc, char **argv)
 {
 	struct satomic_map *m;
-	char report[512];
+	char report[512], sn[SHOWN_SIZE];
 	int err;
 
 	(void)argc;
@@ -618,7 +651,8 @@ static int cmd_map_whole(const struct cmd *c, int argc, char **argv)
 		err = map_stats(m);
 	else {
 		err = satomic_map_check(m, report, sizeof(report));
-		printf("%s: %s\n", argv[0], report[0] ? report : satomic_strerror(err));
+		printf("%s: %s\n", shown(argv[0], sn),
+		       report[0] ? report : satomic_strerror(err));
 		satomic_map_close(m);
 		return err ? EXIT_FAILED : 0;
 	}
