@@ -50,11 +50,13 @@ def _signed(v, mask):
 class AtomicValue64:
     """The value of one key of an :class:`AtomicDict`; every method is atomic."""
 
-    __slots__ = ("_m", "_k")
+    __slots__ = ("_m", "_k", "_owner")
     _mask = _M64
 
-    def __init__(self, m, k):
-        self._m, self._k = m, k
+    def __init__(self, m, k, owner):
+        # owner: the map's Python object, kept alive while a handle is, so
+        # that the map cannot be closed (unmapped) under it.
+        self._m, self._k, self._owner = m, k, owner
 
     def _op(self, op, x):
         old = ctypes.c_int64()
@@ -116,8 +118,11 @@ class AtomicValue64:
             # Removed meanwhile (not by this API): absent reads 0.
             if e0 != 0:
                 return 0
-            if _lib.satomic_map_insert(self._m, self._k, d) == 0:
+            err = _lib.satomic_map_insert(self._m, self._k, d)
+            if err == 0:
                 return 0
+            if err != _EEXIST:      # e.g. a full map: no use trying again
+                _check(err)
 
     def _cas_loop(self, f):
         # Only the 32-bit values need it: the map's words are 64-bit.
@@ -194,7 +199,7 @@ class AtomicDict:
         err = _lib.satomic_map_insert(self._m, k, 0)
         if err != _EEXIST:
             _check(err)
-        return self._value(self._m, k)
+        return self._value(self._m, k, self._d)
 
     def __setitem__(self, key, value: int) -> None:
         """Store value under key."""

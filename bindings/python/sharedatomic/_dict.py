@@ -20,6 +20,11 @@ class _Values(ValuesView):
     def __iter__(self):
         return self._mapping._iterate(1)
 
+    def __contains__(self, value):
+        # Not ValuesView's (a lookup per key, which raises KeyError when
+        # another process removes that key meanwhile): one iteration.
+        return any(v is value or v == value for v in self._mapping._iterate(1))
+
 
 class _Items(ItemsView):
     """The (key, value) pairs of an AtomicDict (a live view, weakly

@@ -235,6 +235,8 @@ class AtomicFloat(_Atomic, native.Value):
 
     def __isub__(self, n: float):
         """a -= n: one atomic add of -n."""
+        if isinstance(n, bool) or not isinstance(n, (int, float)):
+            raise TypeError(f"a number is needed, not {type(n).__name__}")
         self._fetch_add_float(-float(n))
         return self
 

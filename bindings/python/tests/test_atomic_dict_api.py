@@ -1,5 +1,6 @@
 """atomic_dict: the atomic-dict 0.5.0 API, method by method."""
 
+import gc
 import os
 import unittest
 
@@ -26,6 +27,29 @@ class TestAtomicDictAPI(unittest.TestCase):
         self.assertEqual(v.bxor(0xF), 13)
         self.assertEqual(v.swap(99), 2)
         self.assertEqual(v.load(), 99)
+
+    def test_handle_keeps_its_map(self):
+        # The dict itself may be gone: its handle keeps the map mapped.
+        v = AtomicDict(10)[5]
+        gc.collect()
+        v.store(3)
+        self.assertEqual(v.add(1), 3)
+        self.assertEqual(v.load(), 4)
+
+    def test_cas_on_a_full_map_fails(self):
+        # cas of a removed key inserts it again; on a full map that must
+        # fail, not spin.
+        d = AtomicDict(0)
+        v = d[1]
+        n = 2
+        with self.assertRaises(MemoryError):    # MapFullError: filled
+            while True:
+                d._d[n] = 0
+                n += 1
+        d._d.pop(1)     # room for one key...
+        d[n]            # ...which another key takes
+        with self.assertRaises(MemoryError):
+            v.cas(0, 5)
 
     def test_cas_returns_value_seen(self):
         v = self.d[1]

@@ -118,6 +118,31 @@ class Mapping(unittest.TestCase):
         with self.assertRaises(ValueError):
             next(it)
 
+    def test_value_in_values_survives_concurrent_removal(self):
+        # ValuesView's own __contains__ looks every key up again, which
+        # raised KeyError when another process removed it meanwhile.
+        d = self.d
+        for k in range(1000):
+            d[k] = k
+        stop = AtomicBool(False)
+        self.addCleanup(stop.close)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                while not stop:
+                    for k in range(1000):
+                        d.pop(k, None)
+                        d[k] = k
+            finally:
+                os._exit(0)
+        try:
+            for _ in range(200):
+                self.assertNotIn(-1, d.values())
+        finally:
+            stop.set(True)
+            os.waitpid(pid, 0)
+        self.assertIn(999, d.values())
+
     def test_pickle_roundtrip(self):
         self.d[5] = 6
         e = pickle.loads(pickle.dumps(self.d))
@@ -201,6 +226,12 @@ class Numbers(unittest.TestCase):
             f += 1.0
             self.assertEqual(float(f), 2.5)
             self.assertEqual(f, 2.5)
+            f -= 0.5
+            self.assertEqual(float(f), 2.0)
+            for bad in ("0.5", True, None):
+                with self.assertRaises(TypeError):
+                    f -= bad
+            self.assertEqual(float(f), 2.0)
             self.assertTrue(b)
             b.set(False)
             self.assertFalse(b)
