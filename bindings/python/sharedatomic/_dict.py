@@ -1,5 +1,6 @@
 """AtomicDict: an int -> int dictionary shared by processes, lock-free."""
 
+import errno
 import os
 import secrets
 from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMapping, ValuesView
@@ -77,7 +78,10 @@ class AtomicDict(native.Map, MutableMapping):
     default, ``in`` is False), as a dict of ints would answer.  A full map
     raises ``MapFullError`` (a ``MemoryError``).  Iteration is weakly
     consistent: keys present throughout come exactly once, others may or
-    may not; it never raises because of concurrent writers.
+    may not; it never raises because of concurrent writers.  Each live
+    iterator holds one of the map's 512 registry slots (shared by every
+    process's writer threads) until it is exhausted, closed or collected:
+    with hundreds alive, writers anywhere get ``BlockingIOError``.
     """
 
     __hash__ = None  # type: ignore[assignment]
@@ -102,8 +106,19 @@ class AtomicDict(native.Map, MutableMapping):
                 self._create(self.name, capacity, max_capacity)
                 return
             except FileExistsError:
+                if owner:
+                    _tracker.unregister(self.name)
                 if create:
                     raise
+            except OSError as e:
+                if owner:
+                    _tracker.unregister(self.name)
+                if e.errno in (errno.EINVAL, errno.EFBIG):
+                    # name and sizes were checked: the sizes are too large
+                    raise ValueError(
+                        f"capacity {capacity} / max_capacity {max_capacity}: too "
+                        "large for this machine's address space") from e
+                raise
             except BaseException:
                 if owner:
                     _tracker.unregister(self.name)

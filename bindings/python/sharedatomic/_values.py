@@ -191,7 +191,11 @@ class AtomicInt(_AtomicInteger, native.IntValue):
 
     ``AtomicInt(value=0, name=None, create=None)``: ``name=None`` makes a
     fresh one with a random name, removed when closed (or when this process
-    dies); ``create`` as for AtomicDict.  It pickles by name.
+    dies); ``create`` as for AtomicDict.  It pickles by name.  ``value`` is
+    written just after the segment is created: a process that opens the
+    name in that instant reads 0, and an update it makes then is
+    overwritten.  When several processes share a name, let one create it
+    (``create=True``) before the others open it (``create=False``).
 
     Atomic operations: get/set (and the ``value`` property), get_and_set,
     compare_and_set, add_and_fetch ... nand_and_fetch (return the new

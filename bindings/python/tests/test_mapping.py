@@ -173,6 +173,12 @@ class Errors(unittest.TestCase):
         with self.assertRaises(ValueError) as cm:
             AtomicDict(capacity=100, max_capacity=10)
         self.assertIn("below capacity", str(cm.exception))
+        for cap, top in ((2**40, 0), (0, 2**63 - 1)):
+            with self.assertRaises(ValueError) as cm:
+                AtomicDict(capacity=cap, max_capacity=top)
+            self.assertIn("too large", str(cm.exception))
+        self.assertEqual([n for n in os.listdir("/dev/shm") if
+                          n.startswith("sharedatomic-py-%d-" % os.getpid())], [])
 
     def test_write_errors_name_the_argument(self):
         with AtomicDict(capacity=4) as d:
