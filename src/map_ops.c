@@ -528,7 +528,9 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			  struct request *rq)
 {
 	const uint64_t key = kw_make(rq->h, ST_KEYLESS);
-	uint64_t i, kw, vw, next;
+	/* (Zeroed for gcc -m32, which cannot see that every case that reads
+	 * them follows a probe that wrote them.) */
+	uint64_t i = 0, kw = 0, vw = 0, next;
 	bool reserved = false;
 	enum outcome oc;
 	enum found f = probe_table(t, rq->h, &i, &kw, &vw);
