@@ -40,6 +40,17 @@ static int PyModule_AddObjectRef(PyObject *m, const char *name, PyObject *o)
 static PyObject *MapFullError;
 
 /* Raise the exception matching a negative errno result of the library. */
+/* A fast-call method's argument count: false, with TypeError giving the
+ * method's signature, when it is not `want`. */
+static bool nargs(Py_ssize_t n, Py_ssize_t want, const char *signature)
+{
+	if (n == want)
+		return true;
+	PyErr_Format(PyExc_TypeError, "%s takes %zd arguments, not %zd",
+		     signature, want, n);
+	return false;
+}
+
 static PyObject *raise_err(int err, PyObject *what)
 {
 	int code = -err;
@@ -170,10 +181,8 @@ static PyObject *Map_create(MapObject *self, PyObject *const *args, Py_ssize_t n
 	struct satomic_map *map;
 	int err;
 
-	if (n != 3) {
-		PyErr_SetString(PyExc_TypeError, "_create(name, capacity, max_capacity)");
+	if (!nargs(n, 3, "_create(name, capacity, max_capacity)"))
 		return NULL;
-	}
 	if (self->map) {
 		PyErr_SetString(PyExc_ValueError, "already open");
 		return NULL;
@@ -402,10 +411,8 @@ static PyObject *Map_insert(MapObject *self, PyObject *const *args, Py_ssize_t n
 	int64_t k, v;
 	int err;
 
-	if (n != 2) {
-		PyErr_SetString(PyExc_TypeError, "insert(key, value)");
+	if (!nargs(n, 2, "insert(key, value)"))
 		return NULL;
-	}
 	if (map_of(self) == NULL || arg_i64(args[0], &k, "key") ||
 	    arg_i64(args[1], &v, "value"))
 		return NULL;
@@ -422,10 +429,8 @@ static PyObject *Map_cas(MapObject *self, PyObject *const *args, Py_ssize_t n)
 	int64_t k, e, v;
 	int err;
 
-	if (n != 3) {
-		PyErr_SetString(PyExc_TypeError, "compare_and_swap(key, expected, new)");
+	if (!nargs(n, 3, "compare_and_swap(key, expected, new)"))
 		return NULL;
-	}
 	if (map_of(self) == NULL || arg_i64(args[0], &k, "key") ||
 	    arg_i64(args[1], &e, "expected") || arg_i64(args[2], &v, "new"))
 		return NULL;
@@ -725,10 +730,8 @@ static PyObject *Value_attach(ValueObject *self, PyObject *const *args, Py_ssize
 	int err;
 	struct satomic_region *region;
 
-	if (n != 3) {
-		PyErr_SetString(PyExc_TypeError, "_attach(name, kind, create)");
+	if (!nargs(n, 3, "_attach(name, kind, create)"))
 		return NULL;
-	}
 	if (self->region) {
 		PyErr_SetString(PyExc_ValueError, "already open");
 		return NULL;
@@ -895,10 +898,8 @@ static PyObject *Value_cas(ValueObject *self, PyObject *const *args, Py_ssize_t 
 	word e, d;
 	bool ok;
 
-	if (n != 2) {
-		PyErr_SetString(PyExc_TypeError, "compare_and_set(expected, new)");
+	if (!nargs(n, 2, "compare_and_set(expected, new)"))
 		return NULL;
-	}
 	if (value_ptr(self) == NULL || value_arg(self, args[0], &e) ||
 	    value_arg(self, args[1], &d))
 		return NULL;

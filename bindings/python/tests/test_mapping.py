@@ -186,6 +186,11 @@ class Errors(unittest.TestCase):
                 d["x"] = 1
             with self.assertRaisesRegex(OverflowError, "value .* signed 64-bit"):
                 d[1] = 1 << 64
+            with self.assertRaisesRegex(TypeError,
+                                        r"insert\(key, value\) takes 2 arguments, not 1"):
+                d.insert(1)
+            with self.assertRaisesRegex(TypeError, "compare_and_swap.* takes 3"):
+                d.compare_and_swap(1, 2)
 
 
 class Numbers(unittest.TestCase):
