@@ -33,6 +33,8 @@ struct table_impl {
 	void (*add)(void *t, int64_t k, int64_t d);	/* absent counts as 0 */
 	/* optional: batched lookup, returns the number found */
 	size_t (*get_many)(void *t, const int64_t *k, size_t n, int64_t *v);
+	/* optional: batched put (insert or replace), in order */
+	void (*put_many)(void *t, const int64_t *k, const int64_t *v, size_t n);
 	/* optional, tables in shared memory: a worker process's page tables
 	 * filled for the table before the clock starts (see measure()) */
 	void (*process_enter)(void *t);

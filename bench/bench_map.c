@@ -9,6 +9,8 @@
  *   mixed     90% get, 9% put, 1% remove, uniform keys
  *   zipf_add  fetch_add on Zipf-skewed keys (s = 0.99)
  *   churn     insert a new key, remove the oldest: a bounded live set
+ *   put_many  N distinct keys into a fresh, presized table, 16 at a time
+ *             (contenders without a batch call loop over put)
  *
  * Repetitions are interleaved across contenders; the median is reported.
  *
@@ -32,10 +34,13 @@
 #include "bench.h"
 #include "harness.h"
 
-enum kind { INSERT, GET_HIT, GET_MISS, GET_MANY, MIXED, ZIPF_ADD, CHURN };
+enum kind { INSERT, GET_HIT, GET_MISS, GET_MANY, MIXED, ZIPF_ADD, CHURN, PUT_MANY };
 static const char *const kind_name[] = {
 	"insert", "get_hit", "get_miss", "get_many", "mixed", "zipf_add", "churn",
+	"put_many",
 };
+/* The workloads that fill a fresh table each repetition. */
+static const enum kind fresh_kinds[] = { INSERT, PUT_MANY };
 #define BATCH 16
 
 struct job {
@@ -85,6 +90,18 @@ static uint64_t work(void *arg, int w, int workers)
 	case INSERT:	/* worker w inserts its share of the N keys */
 		for (i = (uint64_t)w; i < j->n; i += (uint64_t)workers)
 			sum += t->insert(j->table, j->keys[i], (int64_t)i);
+		break;
+	case PUT_MANY:	/* worker w puts its share, BATCH keys at a time,
+			 * each key as its own value */
+		for (i = (uint64_t)w * BATCH; i < j->n; i += (uint64_t)workers * BATCH) {
+			size_t len = j->n - i < BATCH ? (size_t)(j->n - i) : BATCH;
+
+			if (t->put_many)
+				t->put_many(j->table, j->keys + i, j->keys + i, len);
+			else
+				for (b = 0; b < len; b++)
+					t->put(j->table, j->keys[i + b], j->keys[i + b]);
+		}
 		break;
 	case GET_HIT:
 	case GET_MISS:
@@ -201,7 +218,7 @@ static int make_modes(const struct options *o, struct mode *modes)
 static const char *unsupported(const struct table_impl *impl, enum kind kind,
 			       const struct mode *m)
 {
-	bool writes = kind == INSERT || kind == MIXED || kind == ZIPF_ADD || kind == CHURN;
+	bool writes = kind != GET_HIT && kind != GET_MISS && kind != GET_MANY;
 
 	if (m->processes && !(impl->caps & CAP_PROCESSES))
 		return "cannot be shared between processes";
@@ -246,7 +263,7 @@ static struct result *new_result(struct result *rs, int *n, int max,
 static double measure(const struct table_impl *impl, struct job *j,
 		      const struct mode *m, struct result *r, bool fault)
 {
-	uint64_t total = j->kind == INSERT ? j->n
+	uint64_t total = j->kind == INSERT || j->kind == PUT_MANY ? j->n
 		: j->kind == GET_MANY ? j->ops_per_worker / BATCH * BATCH * (uint64_t)m->workers
 		: j->kind == CHURN ? j->ops_per_worker / 2 * 2 * (uint64_t)m->workers
 		: j->ops_per_worker * (uint64_t)m->workers;
@@ -316,7 +333,7 @@ int bench_map(const struct options *o, struct result *rs, int max)
 	const struct table_impl *const *bench_tables = chosen;
 	struct mode modes[MAX_MODES];
 	const int nmodes = make_modes(o, modes);
-	int ntables = 0, n = 0, si, k, mi, rep, t;
+	int ntables = 0, n = 0, si, k, f, mi, rep, t;
 	struct result *slot[16];
 	void *tables[16];
 	uint64_t churn[16];	/* each table's churn cursor (struct job) */
@@ -347,43 +364,47 @@ int bench_map(const struct options *o, struct result *rs, int max)
 		for (i = 0; i < size; i++)
 			keys[i] = key_at(i);
 		fprintf(stderr, "map, %llu keys:", (unsigned long long)size);
-		/* insert: a fresh table per repetition. */
-		for (mi = 0; mi < nmodes && listed(o->workloads, "insert"); mi++) {
-			for (t = 0; t < ntables; t++) {
-				slot[t] = new_result(rs, &n, max, INSERT, size, &modes[mi],
-						     bench_tables[t]);
-				if (unsupported(bench_tables[t], INSERT, &modes[mi]))
-					snprintf(slot[t]->note, sizeof(slot[t]->note), "%s",
-						 unsupported(bench_tables[t], INSERT, &modes[mi]));
-			}
-			for (rep = WARMUP; rep < o->reps; rep++)
-				for (t = 0; t < ntables; t++) {
-					const struct table_impl *impl = bench_tables[t];
-					struct job j = { impl, NULL, INSERT, keys, NULL, NULL, 0, 0, size };
-					bool sized = mi == 0 && rep == WARMUP;
-					uint64_t before;
-					double got;
+		/* insert and put_many: a fresh table per repetition. */
+		for (f = 0; f < (int)(sizeof(fresh_kinds) / sizeof(*fresh_kinds)); f++) {
+			const enum kind fk = fresh_kinds[f];
 
-					if (unsupported(impl, INSERT, &modes[mi]))
-						continue;
-					/* Memory: the heap's free pages given back first, so
-					 * that the RSS growth is this table's. */
-					if (sized)
-						malloc_trim(0);
-					before = rss_bytes();
-					j.table = impl->create(size);
-					if (impl->process_enter && !o->fault_inserts)
-						impl->process_enter(j.table);	/* prefault */
-					got = measure(impl, &j, &modes[mi],
-						      rep >= 0 ? slot[t] : NULL, o->fault_inserts);
-					if (rep >= 0)
-						result_add(slot[t], got);
-					if (sized)
-						slot[t]->bytes_per_entry =
-							(double)(rss_bytes() - before) / (double)size;
-					impl->destroy(j.table);
+			for (mi = 0; mi < nmodes && listed(o->workloads, kind_name[fk]); mi++) {
+				for (t = 0; t < ntables; t++) {
+					slot[t] = new_result(rs, &n, max, fk, size, &modes[mi],
+							     bench_tables[t]);
+					if (unsupported(bench_tables[t], fk, &modes[mi]))
+						snprintf(slot[t]->note, sizeof(slot[t]->note), "%s",
+							 unsupported(bench_tables[t], fk, &modes[mi]));
 				}
-			fprintf(stderr, " insert/%s", modes[mi].name);
+				for (rep = WARMUP; rep < o->reps; rep++)
+					for (t = 0; t < ntables; t++) {
+						const struct table_impl *impl = bench_tables[t];
+						struct job j = { impl, NULL, fk, keys, NULL, NULL, 0, 0, size };
+						bool sized = fk == INSERT && mi == 0 && rep == WARMUP;
+						uint64_t before;
+						double got;
+
+						if (unsupported(impl, fk, &modes[mi]))
+							continue;
+						/* Memory: the heap's free pages given back first, so
+						 * that the RSS growth is this table's. */
+						if (sized)
+							malloc_trim(0);
+						before = rss_bytes();
+						j.table = impl->create(size);
+						if (impl->process_enter && !o->fault_inserts)
+							impl->process_enter(j.table);	/* prefault */
+						got = measure(impl, &j, &modes[mi],
+							      rep >= 0 ? slot[t] : NULL, o->fault_inserts);
+						if (rep >= 0)
+							result_add(slot[t], got);
+						if (sized)
+							slot[t]->bytes_per_entry =
+								(double)(rss_bytes() - before) / (double)size;
+						impl->destroy(j.table);
+					}
+				fprintf(stderr, " %s/%s", kind_name[fk], modes[mi].name);
+			}
 		}
 		/* The other workloads share one prefilled table per contender. */
 		for (t = 0; t < ntables && !only_insert; t++) {

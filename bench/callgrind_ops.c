@@ -67,26 +67,28 @@ static size_t null_get_many(void *t, const int64_t *k, size_t n, int64_t *v)
 	(void)t; (void)k; (void)v;
 	return n;
 }
+static void null_put_many(void *t, const int64_t *k, const int64_t *v, size_t n)
+{
+	(void)t; (void)k; (void)v; (void)n;
+}
 
 static const struct table_impl table_null = {
 	.name = "null", .create = null_create, .destroy = null_destroy,
 	.insert = null_insert, .get = null_get, .put = null_put,
 	.remove = null_remove, .add = null_put, .get_many = null_get_many,
+	.put_many = null_put_many,
 };
 
-/* put_many has no slot in struct table_impl: here it is the map's, or the
- * bare table's put key by key. */
+/* The table's put_many, else its put key by key. */
 static void put_many(const struct table_impl *impl, void *t, const int64_t *k,
 		     const int64_t *v, size_t n)
 {
 	size_t j;
 
-	if (impl == &table_satomic) {
-		(void)satomic_map_put_many(t, k, v, n, NULL);
+	if (impl->put_many) {
+		impl->put_many(t, k, v, n);
 		return;
 	}
-	if (impl == &table_null)
-		return;
 	for (j = 0; j < n; j++)
 		impl->put(t, k[j], v[j]);
 }

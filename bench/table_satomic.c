@@ -52,12 +52,17 @@ static size_t get_many(void *t, const int64_t *k, size_t n, int64_t *v)
 	return found < 0 ? 0 : (size_t)found;
 }
 
+static void put_many(void *t, const int64_t *k, const int64_t *v, size_t n)
+{
+	(void)satomic_map_put_many(t, k, v, n, NULL);
+}
+
 const struct table_impl table_satomic = {
 	.name = "satomic", .note = "",
 	.caps = CAP_MULTI_WRITER | CAP_PROCESSES | CAP_REMOVE,
 	.create = create, .destroy = destroy, .process_enter = prefault,
 	.insert = insert, .get = get, .put = put, .remove = remove_key,
-	.add = add, .get_many = get_many,
+	.add = add, .get_many = get_many, .put_many = put_many,
 };
 
 /* The same map, created for 1024 keys: what growing online costs. */
@@ -66,5 +71,5 @@ const struct table_impl table_satomic_grow = {
 	.caps = CAP_MULTI_WRITER | CAP_PROCESSES | CAP_REMOVE, .reference = true,
 	.create = create_small, .destroy = destroy, .process_enter = prefault,
 	.insert = insert, .get = get, .put = put, .remove = remove_key,
-	.add = add, .get_many = get_many,
+	.add = add, .get_many = get_many, .put_many = put_many,
 };

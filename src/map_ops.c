@@ -772,12 +772,18 @@ op_result(enum op op, bool present, uint64_t was, uint64_t arg, int64_t *out)
  * operation (op is a constant).  The public result (op_result), or NOT_FAST:
  * the general path takes it from the start (nothing was changed).  Same
  * linearization points as apply().
+ *
+ * Only inside an announcement that view_enter_fast confirmed, which may be
+ * older than this update (put_many holds one for several keys): a
+ * migration that started since freezes a slot before it copies it, so a
+ * CAS16 here either lands before the freeze (and is copied) or fails, and
+ * a frozen slot sends the update to the general path, as when the
+ * migration starts during a lone update's probe.
  */
 static inline __attribute__((always_inline)) int
-update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
-	    uint64_t arg, uint64_t arg2, int64_t *out)
+update_in_view(const struct view *v, enum op op, uint64_t h, uint64_t arg,
+	       uint64_t arg2, int64_t *out)
 {
-	const struct view *v = &n->view;
 	const struct table *t = &v->cur;
 	/* Read once: the atomic loads below would make the compiler read
 	 * them again at every slot. */
@@ -788,16 +794,6 @@ update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
 	enum action act;
 	int r = NOT_FAST;
 
-	if (v->migrating)
-		return NOT_FAST;
-	/* Announce the generation of the thread's cached view, then check
-	 * that the state word is still that view's (as reg_announce does,
-	 * with no load before: a stale view's pin is announced only until
-	 * the check fails and reg_leave clears it, which can only delay a
-	 * reclaimer, never mislead one). */
-	announce_store(n->p, v->pin);
-	if (state_recheck(m) != v->word)
-		goto out;
 	i = table_home(t, h);
 	for (left = t->reach - 1;; left--, i = (i + 1) & mask) {
 		/* Acquire: pairs with the CAS16 that wrote the slot. */
@@ -853,6 +849,39 @@ empty:
 			stripe_add(t, &t->stripe->used, (uint64_t)-1);
 	}
 out:
+	return r;
+}
+
+/*
+ * Announce the generation of the thread's cached view, then check that the
+ * state word is still that view's (as reg_announce does, with no load
+ * before: a stale view's pin is announced only until the check fails and
+ * reg_leave clears it, which can only delay a reclaimer, never mislead
+ * one).  True: the view's tables stay allocated until reg_leave, and its
+ * current table was current at the check.
+ */
+static inline __attribute__((always_inline)) bool
+view_enter_fast(struct satomic_map *m, const struct reg_node *n)
+{
+	if (n->view.migrating)
+		return false;
+	announce_store(n->p, n->view.pin);
+	if (state_recheck(m) == n->view.word)
+		return true;
+	reg_leave(n->p);
+	return false;
+}
+
+/* update_in_view for one update, inside its own announcement. */
+static inline __attribute__((always_inline)) int
+update_fast(struct satomic_map *m, struct reg_node *n, enum op op, uint64_t h,
+	    uint64_t arg, uint64_t arg2, int64_t *out)
+{
+	int r;
+
+	if (!view_enter_fast(m, n))
+		return NOT_FAST;
+	r = update_in_view(&n->view, op, h, arg, arg2, out);
 	reg_leave(n->p);
 	return r;
 }
@@ -1018,27 +1047,66 @@ int64_t satomic_map_get_many(struct satomic_map *m, const int64_t *keys,
 	return hits;
 }
 
+/*
+ * Put the keys hashed h[0 .. len) with values[0 .. len), in order, on the
+ * fast path, all inside one announcement: how many it put.  It stops at the
+ * first key the fast path cannot take (update_in_view: each put linearizes
+ * at its CAS16, as a lone satomic_map_put's does).
+ */
+static size_t put_run(struct satomic_map *m, const uint64_t *h,
+		      const int64_t *values, size_t len)
+{
+	struct reg_node *n = reg_self(m);
+	size_t j = 0;
+
+	if (n == NULL || !view_enter_fast(m, n))
+		return 0;
+	while (j < len && update_in_view(&n->view, OP_PUT, h[j], (uint64_t)values[j],
+					 0, NULL) != NOT_FAST)
+		j++;
+	reg_leave(n->p);
+	return j;
+}
+
+/* The next batch's keys are hashed and their home slots prefetched while
+ * this batch is put, as in satomic_map_get_many. */
 int satomic_map_put_many(struct satomic_map *m, const int64_t *keys,
 			 const int64_t *values, size_t n, size_t *done)
 {
-	uint64_t h[BATCH];
+	uint64_t h[2][BATCH];
 	size_t base, j, len;
+	unsigned cur = 0;
 	int err;
 
 	if (done)
 		*done = 0;
 	if (m == NULL || ((keys == NULL || values == NULL) && n > 0))
 		return -EINVAL;
-	for (base = 0; base < n; base += BATCH) {
+	if (n == 0)
+		return 0;
+	hash_batch(m, keys, n < BATCH ? n : BATCH, h[cur], 1);
+	for (base = 0; base < n; base += BATCH, cur ^= 1) {
 		len = n - base < BATCH ? n - base : BATCH;
-		hash_batch(m, keys + base, len, h, 1);
+		if (base + BATCH < n)
+			hash_batch(m, keys + base + BATCH,
+				   n - base - BATCH < BATCH ? n - base - BATCH : BATCH,
+				   h[cur ^ 1], 1);
 		for (j = 0; j < len; j++) {
-			err = satomic_map_put(m, keys[base + j], values[base + j], NULL);
-			if (err < 0)
+			j += put_run(m, h[cur] + j, values + base + j, len - j);
+			if (j == len)
+				break;
+			/* keys[base + j]: the general path, then the fast
+			 * path again for the rest */
+			err = update_key_general(m, OP_PUT, h[cur][j],
+						 (uint64_t)values[base + j], 0, NULL);
+			if (err < 0) {
+				if (done)
+					*done = base + j;
 				return err;
-			if (done)
-				*done = base + j + 1;
+			}
 		}
+		if (done)
+			*done = base + len;
 	}
 	return 0;
 }

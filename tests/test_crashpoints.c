@@ -168,6 +168,48 @@ static void check_insert(struct satomic_map *m, int64_t n, uint64_t acked)
 	}
 }
 
+/* Put keys n, n + 1, ... in one put_many (its fast path puts a batch's
+ * keys inside one announcement), acknowledged once it returns. */
+static int op_put_many(struct satomic_map *m, int64_t n, uint64_t *acked)
+{
+	int64_t keys[RUN], values[RUN];
+	size_t done;
+	int i, err;
+
+	for (i = 0; i < RUN; i++) {
+		keys[i] = KEY_OF(n + i);
+		values[i] = VALUE_OF(n + i);
+	}
+	err = satomic_map_put_many(m, keys, values, RUN, &done);
+	if (err == 0)
+		__atomic_store_n(acked, (uint64_t)done, __ATOMIC_SEQ_CST);
+	return err;
+}
+
+/* Keys are put in order: those there, with their values, are a prefix of
+ * the run (the key in flight may be there or not, none after it); all of
+ * them once acknowledged. */
+static void check_put_many(struct satomic_map *m, int64_t n, uint64_t acked)
+{
+	bool gap = false;
+	int64_t i, v;
+	int r;
+
+	for (i = n; i < n + RUN; i++) {
+		r = satomic_map_get(m, KEY_OF(i), &v);
+		ck_assert_msg(r == -ENOENT || (r == 0 && v == VALUE_OF(i)),
+			      "put_many of %lld: r %d, value %lld", (long long)i, r,
+			      (long long)v);
+		if (r == 0)
+			ck_assert_msg(!gap, "put_many out of order: %lld there after a "
+				      "key that is not", (long long)i);
+		else
+			ck_assert_msg(acked == 0, "acknowledged put_many lost %lld",
+				      (long long)i);
+		gap |= r != 0;
+	}
+}
+
 static int op_add(struct satomic_map *m, int64_t n, uint64_t *acked)
 {
 	(void)n; (void)acked;
@@ -227,13 +269,16 @@ static void check_prefault(struct satomic_map *m, int64_t n, uint64_t acked)
 	ck_assert_int_eq(satomic_map_contains(m, KEY_OF(n)), 0);
 }
 
-#define GROWS 3	/* scenarios[GROWS]: an insert that grows the map */
-#define PREFAULTS 6	/* scenarios[PREFAULTS ..]: prefault, the last ones */
+#define GROWS 4	/* scenarios[GROWS]: an insert that grows the map */
+#define PREFAULTS 8	/* scenarios[PREFAULTS ..]: prefault, the last ones */
 static const struct scenario scenarios[] = {
 	{ "insert", setup_small, 100, 100, op_insert, check_insert, 3 },
 	{ "fetch_add", setup_small, 100, 100, op_add, check_add, 2 },
 	{ "remove", setup_small, 100, 100, op_remove, check_remove, 2 },
+	{ "put_many", setup_small, 100, 100, op_put_many, check_put_many, 3 },
 	{ "insert that grows the map", setup_grow, 100, 100000, op_insert, check_insert, 300 },
+	{ "put_many that grows the map", setup_grow, 100, 100000, op_put_many,
+	  check_put_many, 300 },
 	{ "insert that reuses an area", setup_reuse, 100, 100, op_insert, check_insert, 100 },
 	{ "insert that drops tombstones", setup_tombstones, 100, 100, op_insert,
 	  check_insert, 100 },
@@ -332,7 +377,8 @@ static void run_scenario(const struct scenario *s, int sig)
 				      s->name, n, status);
 			points++;
 			s->check_op(m, keys, *acked);
-			ck_assert(s->op != op_insert || *acked == RUN);
+			ck_assert((s->op != op_insert && s->op != op_put_many) ||
+				  *acked == RUN);
 			assert_keys(m, keys, touched(s));
 			assert_survivors(m, put);
 			assert_sound(m, s->name);
