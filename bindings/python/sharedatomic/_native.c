@@ -721,8 +721,12 @@ static void Value_dealloc(ValueObject *self)
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* _attach(name, kind, create): create (1) or open (0) the region.  Returns
- * True when it was created (its value is then 0). */
+/*
+ * _attach(name, kind, create): create (1) or open (0) the region.  A region
+ * it creates is not yet published (SATOMIC_REGION_UNPUBLISHED): nobody else
+ * can open it until the caller has written the initial value and called
+ * _publish(), so no opener ever reads the 0 of a fresh region.
+ */
 static PyObject *Value_attach(ValueObject *self, PyObject *const *args, Py_ssize_t n)
 {
 	const char *name;
@@ -745,7 +749,8 @@ static PyObject *Value_attach(ValueObject *self, PyObject *const *args, Py_ssize
 		return NULL;
 	Py_BEGIN_ALLOW_THREADS
 	if (create)
-		err = satomic_region_create(name, 64, 0, 0, &region);
+		err = satomic_region_create(name, 64, 0,
+					    SATOMIC_REGION_UNPUBLISHED, &region);
 	else
 		err = satomic_region_open(name, 0, &region);
 	Py_END_ALLOW_THREADS
@@ -759,6 +764,25 @@ static PyObject *Value_attach(ValueObject *self, PyObject *const *args, Py_ssize
 	self->region = region;
 	self->ptr = satomic_region_data(region);
 	self->kind = (int)kind;
+	Py_RETURN_NONE;
+}
+
+/*
+ * _publish(name): link the name of the region _attach created, with the
+ * value written (name is for the error message).  FileExistsError if the
+ * name exists by then (the region stays unpublished; _close removes it).
+ */
+static PyObject *Value_publish(ValueObject *self, PyObject *name)
+{
+	int err;
+
+	if (value_ptr(self) == NULL)
+		return NULL;
+	Py_BEGIN_ALLOW_THREADS
+	err = satomic_region_publish(self->region);
+	Py_END_ALLOW_THREADS
+	if (err < 0)
+		return raise_err(err, name);
 	Py_RETURN_NONE;
 }
 
@@ -970,7 +994,10 @@ static PyObject *Value_fetch_add_f64(ValueObject *self, PyObject *arg)
 
 static PyMethodDef Value_methods[] = {
 	{"_attach", (PyCFunction)(void (*)(void))Value_attach, METH_FASTCALL,
-	 "_attach(name, kind, create): create or open the value's region."},
+	 "_attach(name, kind, create): create (unpublished) or open the value's\n"
+	 "region."},
+	{"_publish", (PyCFunction)Value_publish, METH_O,
+	 "_publish(name): link the name of the region _attach created."},
 	{"_close", (PyCFunction)Value_close, METH_NOARGS, "Detach."},
 	{"get", (PyCFunction)Value_get, METH_NOARGS, "get() -> the value (atomic load)."},
 	{"set", (PyCFunction)Value_set, METH_O, "set(value): store value (atomic)."},
