@@ -501,45 +501,53 @@ static PyObject *Map_clear(MapObject *self, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
-/* Iteration: what = 0 keys, 1 values, 2 (key, value) pairs. */
+/*
+ * Iteration: what = 0 keys, 1 values, 2 (key, value) pairs.
+ *
+ * The library's iterator, which holds one of the map's 512 registry slots
+ * (shared by every process's writer threads), lives only while the Python
+ * iterator is being advanced: it begins at the first next(), and ends as
+ * soon as it is exhausted, fails, or the Python iterator is collected.
+ * iter(d) alone holds nothing but a reference to d, so any number of
+ * iterators may wait unstarted.  Only started iterators count in
+ * owner->iters, which keeps a closed map mapped until they end.
+ */
+enum { IT_NEW, IT_RUNNING, IT_DONE };
+
 typedef struct {
 	PyObject_HEAD
 	MapObject *owner;
-	struct satomic_map_iter *it;
+	struct satomic_map_iter *it;	/* while IT_RUNNING */
 	int what;
+	int state;
 } MapIterObject;
 
 static PyObject *Map_iterate(MapObject *self, PyObject *arg)
 {
 	MapIterObject *it;
 	long what = PyLong_AsLong(arg);
-	int err;
 
 	if (what == -1 && PyErr_Occurred())
 		return NULL;
 	if (map_of(self) == NULL)
 		return NULL;
-	it = PyObject_New(MapIterObject, &MapIterType);
+	it = PyObject_GC_New(MapIterObject, &MapIterType);
 	if (it == NULL)
 		return NULL;
-	it->owner = NULL;
+	it->owner = (MapObject *)Py_NewRef(self);
 	it->it = NULL;
 	it->what = (int)what;
-	err = satomic_map_iter_begin(self->map, &it->it);
-	if (err < 0) {
-		Py_DECREF(it);
-		return raise_err(err, NULL);
-	}
-	it->owner = (MapObject *)Py_NewRef(self);
-	self->iters++;
+	it->state = IT_NEW;
+	PyObject_GC_Track(it);
 	return (PyObject *)it;
 }
 
+/* End the library's iterator, if it runs; no more items either way. */
 static void MapIter_finish(MapIterObject *it)
 {
 	MapObject *owner = it->owner;
 
-	if (it->it) {
+	if (it->state == IT_RUNNING) {
 		satomic_map_iter_end(it->it);
 		it->it = NULL;
 		owner->iters--;
@@ -548,15 +556,29 @@ static void MapIter_finish(MapIterObject *it)
 			owner->closing = NULL;
 		}
 	}
+	it->state = IT_DONE;
+}
+
+static int MapIter_traverse(MapIterObject *it, visitproc visit, void *arg)
+{
+	Py_VISIT(it->owner);
+	return 0;
+}
+
+static int MapIter_clear(MapIterObject *it)
+{
+	if (it->owner) {
+		MapIter_finish(it);
+		Py_CLEAR(it->owner);
+	}
+	return 0;
 }
 
 static void MapIter_dealloc(MapIterObject *it)
 {
-	if (it->owner) {
-		MapIter_finish(it);
-		Py_DECREF(it->owner);
-	}
-	PyObject_Free(it);
+	PyObject_GC_UnTrack(it);
+	MapIter_clear(it);
+	PyObject_GC_Del(it);
 }
 
 static PyObject *MapIter_next(MapIterObject *it)
@@ -564,12 +586,25 @@ static PyObject *MapIter_next(MapIterObject *it)
 	int64_t k, v;
 	int r;
 
-	if (it->it == NULL)
+	if (it->state == IT_DONE)
 		return NULL;
 	if (it->owner->map == NULL) {
+		bool started = it->state == IT_RUNNING;
+
 		MapIter_finish(it);
-		PyErr_SetString(PyExc_ValueError, "AtomicDict closed during iteration");
+		PyErr_SetString(PyExc_ValueError, started
+				? "AtomicDict closed during iteration"
+				: "operation on a closed AtomicDict");
 		return NULL;
+	}
+	if (it->state == IT_NEW) {
+		/* A failure (-EAGAIN: the registry is full) leaves it unstarted:
+		 * next() may try again. */
+		r = satomic_map_iter_begin(it->owner->map, &it->it);
+		if (r < 0)
+			return raise_err(r, NULL);
+		it->state = IT_RUNNING;
+		it->owner->iters++;
 	}
 	r = satomic_map_iter_next(it->it, &k, &v);
 	if (r <= 0) {
@@ -588,8 +623,12 @@ static PyTypeObject MapIterType = {
 	.tp_name = "sharedatomic._native.MapIterator",
 	.tp_basicsize = sizeof(MapIterObject),
 	.tp_dealloc = (destructor)MapIter_dealloc,
-	.tp_flags = Py_TPFLAGS_DEFAULT,
-	.tp_doc = "An iterator over an AtomicDict (weakly consistent).",
+	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+	.tp_doc = "An iterator over an AtomicDict (weakly consistent); it takes\n"
+		  "one of the map's registry slots from its first next() until\n"
+		  "it is exhausted or collected.",
+	.tp_traverse = (traverseproc)MapIter_traverse,
+	.tp_clear = (inquiry)MapIter_clear,
 	.tp_iter = PyObject_SelfIter,
 	.tp_iternext = (iternextfunc)MapIter_next,
 };
