@@ -512,14 +512,21 @@ int region_zero(struct satomic_region *r, size_t offset, size_t len)
 	return 0;
 }
 
+/*
+ * SATOMIC_REGION_UNPUBLISHED leaves the region as region_create made it:
+ * unnamed until satomic_region_publish, so that its creator can fill it
+ * first.  It is taken off the flags before region_create, which (like the
+ * map's creation and region_open) does not know it.
+ */
 static int create_named(struct region_place *place, size_t size,
 			unsigned int mode, unsigned int flags,
 			struct satomic_region **out)
 {
 	struct satomic_region *r = NULL;
-	int err = region_create(place, size, size, mode, flags, REGION_RAW, &r);
+	int err = region_create(place, size, size, mode,
+				flags & ~SATOMIC_REGION_UNPUBLISHED, REGION_RAW, &r);
 
-	if (err == 0)
+	if (err == 0 && !(flags & SATOMIC_REGION_UNPUBLISHED))
 		err = region_publish(r);
 	region_place_release(place);
 	if (err) {
@@ -554,6 +561,20 @@ int satomic_region_create_anon(size_t size, unsigned int flags,
 			       struct satomic_region **out)
 {
 	return region_create(NULL, size, size, 0, flags, REGION_RAW, out);
+}
+
+/*
+ * Link a region made with SATOMIC_REGION_UNPUBLISHED under its name.  Only
+ * an unpublished region still has a name to link (region_publish drops it
+ * once linked; anonymous and opened regions never have one).  On failure
+ * it stays unpublished: -EEXIST if the name was taken meanwhile (linkat
+ * never replaces a name), and closing it then leaves nothing behind.
+ */
+int satomic_region_publish(struct satomic_region *region)
+{
+	if (region == NULL || region->name == NULL)
+		return -EINVAL;
+	return region_publish(region);
 }
 
 static int open_named(struct region_place *place, unsigned int flags,

@@ -4,15 +4,19 @@
  * no symlink following; corrupt, truncated and foreign segments refused with
  * -EINVAL, never a crash; FIFOs and sockets refused with -ENODEV, never a
  * hang; segments of another owner refused with -EPERM unless
- * SATOMIC_REGION_FOREIGN_OK; the memlock query.
+ * SATOMIC_REGION_FOREIGN_OK; the memlock query; SATOMIC_REGION_UNPUBLISHED
+ * and satomic_region_publish (invisible until published, -EEXIST without
+ * touching the region there, nothing left behind unpublished).
  * tests/region-limits.sh covers -ENOSPC on a small tmpfs and mlock failure.
  */
 #include "sharedatomic.h"
 #include "testutil.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -226,6 +230,345 @@ START_TEST(test_anon)
 	run_children(4, child_increments, p);
 	ck_assert_uint_eq(*p, 4000);
 	satomic_region_close(r);
+}
+END_TEST
+
+/*
+ * How many entries of the directory `dir` are `name` (without its slash),
+ * or start with `prefix`: the hidden temporary names region creation falls
+ * back on where O_TMPFILE is missing are ".satomic-PID-...".
+ */
+static int entries_like(const char *dir, const char *name, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, name) == 0 ||
+		    strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int shm_leftovers(const char *name)
+{
+	char prefix[64];
+
+	snprintf(prefix, sizeof(prefix), ".satomic-%ld-", (long)getpid());
+	return entries_like("/dev/shm", name + 1, prefix);
+}
+
+/* SATOMIC_REGION_UNPUBLISHED: invisible until satomic_region_publish, and
+ * then an opener sees what was written before. */
+START_TEST(test_unpublished)
+{
+	const char *name = name_for("unpublished");
+	struct satomic_region *r, *o;
+	struct satomic_region_info info;
+	unsigned char *p, *q;
+	size_t i;
+
+	satomic_region_unlink(name);
+	ck_assert_int_eq(satomic_region_create(name, 3 * 4096, 0,
+					       SATOMIC_REGION_UNPUBLISHED, &r), 0);
+	ck_assert_int_eq(satomic_region_open(name, 0, &o), -ENOENT);
+	ck_assert_int_eq(satomic_region_info(name, &info), -ENOENT);
+	ck_assert_int_eq(satomic_region_unlink(name), -ENOENT);
+	ck_assert_uint_ge(satomic_region_size(r), 3 * 4096);
+	p = satomic_region_data(r);
+	for (i = 0; i < 3 * 4096; i++)
+		p[i] = (unsigned char)(i * 7 + 1);
+	ck_assert_int_eq(satomic_region_open(name, 0, &o), -ENOENT);
+
+	ck_assert_int_eq(satomic_region_publish(r), 0);
+	ck_assert_int_eq(satomic_region_open(name, 0, &o), 0);
+	q = satomic_region_data(o);
+	for (i = 0; i < 3 * 4096; i++)
+		ck_assert_uint_eq(q[i], (unsigned char)(i * 7 + 1));
+	/* The same memory from now on, both ways. */
+	satomic_store_u64((uint64_t *)q, 42);
+	ck_assert_uint_eq(satomic_load_u64((uint64_t *)p), 42);
+	ck_assert_int_eq(satomic_region_info(name, &info), 0);
+	ck_assert_uint_eq(info.kind, SATOMIC_REGION_KIND_RAW);
+	ck_assert_uint_eq(info.mode, 0600);
+	/* Published once: a second publish is a misuse. */
+	ck_assert_int_eq(satomic_region_publish(r), -EINVAL);
+	ck_assert_int_eq(satomic_region_close(o), 0);
+	ck_assert_int_eq(satomic_region_close(r), 0);
+	/* A published region stays when closed, as one created without it. */
+	ck_assert_int_eq(satomic_region_open(name, 0, &o), 0);
+	ck_assert_uint_eq(satomic_load_u64(satomic_region_data(o)), 42);
+	satomic_region_close(o);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+	ck_assert_int_eq(shm_leftovers(name), 0);
+}
+END_TEST
+
+/* The name taken between create and publish: -EEXIST, and the region
+ * under the name is left exactly as it was. */
+START_TEST(test_publish_exists)
+{
+	const char *name = name_for("publish-exists");
+	struct satomic_region *r, *first, *o;
+	struct stat before, after;
+	char path[PATH_MAX];
+
+	satomic_region_unlink(name);
+	shm_path(name, path, sizeof(path));
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0,
+					       SATOMIC_REGION_UNPUBLISHED, &r), 0);
+	satomic_store_u64(satomic_region_data(r), 2);
+	/* Another creator (of another size and mode) publishes first. */
+	ck_assert_int_eq(satomic_region_create(name, 8192, 0640, 0, &first), 0);
+	satomic_store_u64(satomic_region_data(first), 1);
+	ck_assert_int_eq(stat(path, &before), 0);
+	/* An unpublished create does not look at the name: one more, made
+	 * while the name exists, is fine until it is published. */
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0,
+					       SATOMIC_REGION_UNPUBLISHED, &o), 0);
+	ck_assert_int_eq(satomic_region_publish(o), -EEXIST);
+	ck_assert_int_eq(satomic_region_close(o), 0);
+
+	ck_assert_int_eq(satomic_region_publish(r), -EEXIST);
+	ck_assert_int_eq(stat(path, &after), 0);
+	ck_assert_uint_eq(after.st_ino, before.st_ino);
+	ck_assert_uint_eq(after.st_size, before.st_size);
+	ck_assert_uint_eq(after.st_mode, before.st_mode);
+	ck_assert_int_eq(satomic_region_open(name, 0, &o), 0);
+	ck_assert_uint_eq(satomic_region_size(o), satomic_region_size(first));
+	ck_assert_uint_eq(satomic_load_u64(satomic_region_data(o)), 1);
+	satomic_region_close(o);
+	/* Still unpublished: publishing again fails the same way... */
+	ck_assert_int_eq(satomic_region_publish(r), -EEXIST);
+	/* ... and succeeds once the name is free. */
+	satomic_region_close(first);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+	ck_assert_int_eq(satomic_region_publish(r), 0);
+	ck_assert_int_eq(satomic_region_open(name, 0, &o), 0);
+	ck_assert_uint_eq(satomic_load_u64(satomic_region_data(o)), 2);
+	satomic_region_close(o);
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+	ck_assert_int_eq(shm_leftovers(name), 0);
+}
+END_TEST
+
+/* Closed (or failed to publish) before it was published: nothing stays. */
+START_TEST(test_unpublished_close)
+{
+	const char *name = name_for("unpublished-close");
+	struct satomic_region *r, *first;
+	int i;
+
+	satomic_region_unlink(name);
+	ck_assert_int_eq(shm_leftovers(name), 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(satomic_region_create(name, 1 << 20, 0,
+						       SATOMIC_REGION_UNPUBLISHED, &r), 0);
+		memset(satomic_region_data(r), 0xab, 1 << 20);
+		ck_assert_int_eq(satomic_region_close(r), 0);
+		ck_assert_int_eq(shm_leftovers(name), 0);
+		ck_assert_int_eq(satomic_region_open(name, 0, &r), -ENOENT);
+	}
+	/* After a failed publish, too. */
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0,
+					       SATOMIC_REGION_UNPUBLISHED, &r), 0);
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0, 0, &first), 0);
+	ck_assert_int_eq(satomic_region_publish(r), -EEXIST);
+	ck_assert_int_eq(satomic_region_close(r), 0);
+	ck_assert_int_eq(shm_leftovers(name), 1);	/* first's name alone */
+	satomic_region_close(first);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+	ck_assert_int_eq(shm_leftovers(name), 0);
+}
+END_TEST
+
+/* A creator that dies before publishing leaves nothing either. */
+static int die_unpublished(int i, void *arg)
+{
+	struct satomic_region *r;
+
+	(void)i;
+	if (satomic_region_create(arg, 4096, 0, SATOMIC_REGION_UNPUBLISHED, &r) != 0)
+		return 1;
+	satomic_store_u64(satomic_region_data(r), 9);
+	raise(SIGKILL);
+	return 2;
+}
+
+START_TEST(test_unpublished_killed)
+{
+	const char *name = name_for("unpublished-killed");
+	char prefix[64];
+	pid_t pid;
+	int status;
+
+	satomic_region_unlink(name);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(die_unpublished(0, (void *)name));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* The fallback's temporary name would be the child's. */
+	snprintf(prefix, sizeof(prefix), ".satomic-%ld-", (long)pid);
+	ck_assert_int_eq(entries_like("/dev/shm", name + 1, prefix), 0);
+}
+END_TEST
+
+/* Processes racing to create-or-open one name, each filling its own copy
+ * first: exactly one publishes, and every one reads the value, never 0. */
+#define RACE_PROCS 6
+#define RACE_ROUNDS 20
+
+struct race {
+	char name[NAME_MAX];
+	uint32_t published;	/* how many publish calls succeeded */
+	uint32_t ready;		/* children started: all go at once */
+};
+
+static int race_create_or_open(int i, void *arg)
+{
+	struct race *race = arg;
+	struct satomic_region *r;
+	int err;
+
+	satomic_fetch_add_u32(&race->ready, 1);
+	while (satomic_load_u32(&race->ready) < RACE_PROCS)
+		sched_yield();
+	err = satomic_region_create(race->name, 4096, 0,
+				    SATOMIC_REGION_UNPUBLISHED, &r);
+	if (err)
+		return 10;
+	satomic_store_u64(satomic_region_data(r), 0x5eed0000u + 7);
+	if (i % 2)
+		sched_yield();
+	err = satomic_region_publish(r);
+	if (err == 0) {
+		satomic_fetch_add_u32(&race->published, 1);
+	} else if (err == -EEXIST) {
+		satomic_region_close(r);
+		if (satomic_region_open(race->name, 0, &r) != 0)
+			return 11;
+	} else {
+		return 12;
+	}
+	err = satomic_load_u64(satomic_region_data(r)) == 0x5eed0000u + 7 ? 0 : 13;
+	satomic_region_close(r);
+	return err;
+}
+
+START_TEST(test_publish_race)
+{
+	struct race *race = shared_pages(sizeof(*race));
+	int round;
+
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		snprintf(race->name, sizeof(race->name), "%s-%d",
+			 name_for("publish-race"), round);
+		satomic_region_unlink(race->name);
+		race->published = 0;
+		race->ready = 0;
+		run_children(RACE_PROCS, race_create_or_open, race);
+		ck_assert_uint_eq(race->published, 1);
+		ck_assert_int_eq(satomic_region_unlink(race->name), 0);
+		ck_assert_int_eq(shm_leftovers(race->name), 0);
+	}
+	munmap(race, sizeof(*race));
+}
+END_TEST
+
+/* The same on a file: nothing in the directory until published. */
+START_TEST(test_unpublished_file)
+{
+	char dir[] = "/tmp/satomic-test-XXXXXX", path[PATH_MAX];
+	struct satomic_region *r, *o, *first;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/region", dir);
+	ck_assert_int_eq(satomic_region_create_file(path, 4096, 0,
+						    SATOMIC_REGION_UNPUBLISHED, &r), 0);
+	satomic_store_u32(satomic_region_data(r), 77);
+	ck_assert_int_eq(entries_like(dir, "region", ".satomic-") , 0);
+	ck_assert_int_eq(satomic_region_open_file(path, 0, &o), -ENOENT);
+	ck_assert_int_eq(satomic_region_publish(r), 0);
+	ck_assert_int_eq(satomic_region_open_file(path, 0, &o), 0);
+	ck_assert_uint_eq(satomic_load_u32(satomic_region_data(o)), 77);
+	satomic_region_close(o);
+	ck_assert_int_eq(satomic_region_publish(r), -EINVAL);
+	satomic_region_close(r);
+	ck_assert_int_eq(entries_like(dir, "region", ".satomic-"), 1);
+
+	/* Taken meanwhile: -EEXIST, the file there untouched. */
+	ck_assert_int_eq(satomic_region_create_file(path, 8192, 0,
+						    SATOMIC_REGION_UNPUBLISHED, &r), 0);
+	satomic_store_u32(satomic_region_data(r), 88);
+	ck_assert_int_eq(satomic_region_publish(r), -EEXIST);
+	ck_assert_int_eq(satomic_region_open_file(path, 0, &first), 0);
+	ck_assert_uint_eq(satomic_load_u32(satomic_region_data(first)), 77);
+	ck_assert_uint_ge(satomic_region_size(first), 4096);
+	ck_assert_uint_lt(satomic_region_size(first), 8192);
+	satomic_region_close(first);
+	satomic_region_close(r);
+
+	/* Closed unpublished: the directory holds the first file alone. */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(satomic_region_create_file(path, 4096, 0,
+						    SATOMIC_REGION_UNPUBLISHED, &r), 0);
+	satomic_region_close(r);
+	ck_assert_int_eq(rmdir(dir), 0);	/* empty */
+}
+END_TEST
+
+/* What publish and the flag refuse. */
+START_TEST(test_publish_invalid)
+{
+	const char *name = name_for("publish-invalid");
+	struct satomic_region *r, *o;
+	struct satomic_map *m;
+
+	satomic_region_unlink(name);
+	ck_assert_int_eq(satomic_region_publish(NULL), -EINVAL);
+	/* Anonymous: there is no name to publish, and the flag is refused. */
+	ck_assert_int_eq(satomic_region_create_anon(4096, 0, &r), 0);
+	ck_assert_int_eq(satomic_region_publish(r), -EINVAL);
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_region_create_anon(4096, SATOMIC_REGION_UNPUBLISHED,
+						    &r), -EINVAL);
+	/* Created the usual way: already published. */
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0, 0, &r), 0);
+	ck_assert_int_eq(satomic_region_publish(r), -EINVAL);
+	/* Opened: not this handle's to publish. */
+	ck_assert_int_eq(satomic_region_open(name, 0, &o), 0);
+	ck_assert_int_eq(satomic_region_publish(o), -EINVAL);
+	satomic_region_close(o);
+	/* Open takes no UNPUBLISHED, nor does a map. */
+	ck_assert_int_eq(satomic_region_open(name, SATOMIC_REGION_UNPUBLISHED, &o),
+			 -EINVAL);
+	ck_assert_int_eq(satomic_region_open_file("/dev/shm/x",
+						  SATOMIC_REGION_UNPUBLISHED, &o),
+			 -EINVAL);
+	if (map_available()) {
+		ck_assert_int_eq(satomic_map_create(name_for("publish-map"), 16, 0, 0,
+						    SATOMIC_REGION_UNPUBLISHED, &m),
+				 -EINVAL);
+		ck_assert_int_eq(satomic_map_create_anon(16, 0,
+							 SATOMIC_REGION_UNPUBLISHED, &m),
+				 -EINVAL);
+	}
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+	/* Bad arguments are still refused with the flag, and leave nothing. */
+	ck_assert_int_eq(satomic_region_create(name, 0, 0, SATOMIC_REGION_UNPUBLISHED,
+					       &r), -EINVAL);
+	ck_assert_int_eq(satomic_region_create("/a/b", 4096, 0,
+					       SATOMIC_REGION_UNPUBLISHED, &r), -EINVAL);
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0,
+					       SATOMIC_REGION_UNPUBLISHED, NULL), -EINVAL);
+	ck_assert_int_eq(shm_leftovers(name), 0);
 }
 END_TEST
 
@@ -684,6 +1027,13 @@ int main(void)
 	tcase_add_test(tc, test_memlock_limit);
 	tcase_add_test(tc, test_strerror);
 	tcase_add_test(tc, test_strerror_threads);
+	tcase_add_test(tc, test_unpublished);
+	tcase_add_test(tc, test_publish_exists);
+	tcase_add_test(tc, test_unpublished_close);
+	tcase_add_test(tc, test_unpublished_killed);
+	tcase_add_test(tc, test_publish_race);
+	tcase_add_test(tc, test_unpublished_file);
+	tcase_add_test(tc, test_publish_invalid);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

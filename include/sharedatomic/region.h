@@ -27,13 +27,19 @@ struct satomic_region;
 /* Open a segment whose owner is another user (by default -EPERM: its owner
  * can change every value in it); accepted and ignored by create. */
 #define SATOMIC_REGION_FOREIGN_OK 0x4u
+/* Create only (satomic_region_create, _create_file): make the region but do
+ * not link its name yet, so that the caller can fill it before any other
+ * process can open it; satomic_region_publish then links the name. */
+#define SATOMIC_REGION_UNPUBLISHED 0x8u
 
 /*
  * Create a named region of `size` bytes of data, exclusively (fails with
- * -EEXIST if the name exists).  `name` is "/" followed by 1 to NAME_MAX
+ * -EEXIST if the name exists; with SATOMIC_REGION_UNPUBLISHED,
+ * satomic_region_publish does).  `name` is "/" followed by 1 to NAME_MAX
  * characters, none of them "/".  `mode` 0 means 0600; otherwise it is applied
  * exactly, whatever the umask.  The region appears under its name only once
- * fully initialized.
+ * fully initialized; with SATOMIC_REGION_UNPUBLISHED, only once the caller
+ * has filled it and called satomic_region_publish (create_file too).
  */
 int satomic_region_create(const char *name, size_t size, unsigned int mode,
 			  unsigned int flags, struct satomic_region **out);
@@ -52,7 +58,18 @@ int satomic_region_open_file(const char *path, unsigned int flags,
 int satomic_region_create_anon(size_t size, unsigned int flags,
 			       struct satomic_region **out);
 
-/* Unmap and free the handle; the region itself stays until unlinked. */
+/*
+ * Link the name of a region created with SATOMIC_REGION_UNPUBLISHED, in one
+ * step: processes that open the name from then on see everything written
+ * before.  -EEXIST if the name exists by then (close this region, which
+ * leaves nothing behind, and open that one); -EINVAL for NULL, an anonymous
+ * or opened region, or one already published.  Until published, closing
+ * the region removes it.
+ */
+int satomic_region_publish(struct satomic_region *region);
+
+/* Unmap and free the handle; the region itself stays until unlinked;
+ * a region never published is removed. */
 int satomic_region_close(struct satomic_region *region);
 
 void *satomic_region_data(const struct satomic_region *region);

@@ -78,10 +78,14 @@ class AtomicDict(native.Map, MutableMapping):
     default, ``in`` is False), as a dict of ints would answer.  A full map
     raises ``MapFullError`` (a ``MemoryError``).  Iteration is weakly
     consistent: keys present throughout come exactly once, others may or
-    may not; it never raises because of concurrent writers.  Each live
-    iterator holds one of the map's 512 registry slots (shared by every
-    process's writer threads) until it is exhausted, closed or collected:
-    with hundreds alive, writers anywhere get ``BlockingIOError``.
+    may not; it never raises because of concurrent writers.  An iterator
+    holds one of the map's 512 registry slots (shared by every process's
+    writer threads) only from its first ``next()`` until it is exhausted
+    or collected: ``iter(d)`` alone holds none, but with hundreds of
+    iterators started and not finished, writers anywhere get
+    ``BlockingIOError`` (and so does the ``next()`` that would start one
+    more).  After ``close()``, an iterator raises ``ValueError`` at its
+    next ``next()``, started or not.
     """
 
     __hash__ = None  # type: ignore[assignment]

@@ -501,45 +501,53 @@ static PyObject *Map_clear(MapObject *self, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
-/* Iteration: what = 0 keys, 1 values, 2 (key, value) pairs. */
+/*
+ * Iteration: what = 0 keys, 1 values, 2 (key, value) pairs.
+ *
+ * The library's iterator, which holds one of the map's 512 registry slots
+ * (shared by every process's writer threads), lives only while the Python
+ * iterator is being advanced: it begins at the first next(), and ends as
+ * soon as it is exhausted, fails, or the Python iterator is collected.
+ * iter(d) alone holds nothing but a reference to d, so any number of
+ * iterators may wait unstarted.  Only started iterators count in
+ * owner->iters, which keeps a closed map mapped until they end.
+ */
+enum { IT_NEW, IT_RUNNING, IT_DONE };
+
 typedef struct {
 	PyObject_HEAD
 	MapObject *owner;
-	struct satomic_map_iter *it;
+	struct satomic_map_iter *it;	/* while IT_RUNNING */
 	int what;
+	int state;
 } MapIterObject;
 
 static PyObject *Map_iterate(MapObject *self, PyObject *arg)
 {
 	MapIterObject *it;
 	long what = PyLong_AsLong(arg);
-	int err;
 
 	if (what == -1 && PyErr_Occurred())
 		return NULL;
 	if (map_of(self) == NULL)
 		return NULL;
-	it = PyObject_New(MapIterObject, &MapIterType);
+	it = PyObject_GC_New(MapIterObject, &MapIterType);
 	if (it == NULL)
 		return NULL;
-	it->owner = NULL;
+	it->owner = (MapObject *)Py_NewRef(self);
 	it->it = NULL;
 	it->what = (int)what;
-	err = satomic_map_iter_begin(self->map, &it->it);
-	if (err < 0) {
-		Py_DECREF(it);
-		return raise_err(err, NULL);
-	}
-	it->owner = (MapObject *)Py_NewRef(self);
-	self->iters++;
+	it->state = IT_NEW;
+	PyObject_GC_Track(it);
 	return (PyObject *)it;
 }
 
+/* End the library's iterator, if it runs; no more items either way. */
 static void MapIter_finish(MapIterObject *it)
 {
 	MapObject *owner = it->owner;
 
-	if (it->it) {
+	if (it->state == IT_RUNNING) {
 		satomic_map_iter_end(it->it);
 		it->it = NULL;
 		owner->iters--;
@@ -548,15 +556,29 @@ static void MapIter_finish(MapIterObject *it)
 			owner->closing = NULL;
 		}
 	}
+	it->state = IT_DONE;
+}
+
+static int MapIter_traverse(MapIterObject *it, visitproc visit, void *arg)
+{
+	Py_VISIT(it->owner);
+	return 0;
+}
+
+static int MapIter_clear(MapIterObject *it)
+{
+	if (it->owner) {
+		MapIter_finish(it);
+		Py_CLEAR(it->owner);
+	}
+	return 0;
 }
 
 static void MapIter_dealloc(MapIterObject *it)
 {
-	if (it->owner) {
-		MapIter_finish(it);
-		Py_DECREF(it->owner);
-	}
-	PyObject_Free(it);
+	PyObject_GC_UnTrack(it);
+	MapIter_clear(it);
+	PyObject_GC_Del(it);
 }
 
 static PyObject *MapIter_next(MapIterObject *it)
@@ -564,12 +586,25 @@ static PyObject *MapIter_next(MapIterObject *it)
 	int64_t k, v;
 	int r;
 
-	if (it->it == NULL)
+	if (it->state == IT_DONE)
 		return NULL;
 	if (it->owner->map == NULL) {
+		bool started = it->state == IT_RUNNING;
+
 		MapIter_finish(it);
-		PyErr_SetString(PyExc_ValueError, "AtomicDict closed during iteration");
+		PyErr_SetString(PyExc_ValueError, started
+				? "AtomicDict closed during iteration"
+				: "operation on a closed AtomicDict");
 		return NULL;
+	}
+	if (it->state == IT_NEW) {
+		/* A failure (-EAGAIN: the registry is full) leaves it unstarted:
+		 * next() may try again. */
+		r = satomic_map_iter_begin(it->owner->map, &it->it);
+		if (r < 0)
+			return raise_err(r, NULL);
+		it->state = IT_RUNNING;
+		it->owner->iters++;
 	}
 	r = satomic_map_iter_next(it->it, &k, &v);
 	if (r <= 0) {
@@ -588,8 +623,12 @@ static PyTypeObject MapIterType = {
 	.tp_name = "sharedatomic._native.MapIterator",
 	.tp_basicsize = sizeof(MapIterObject),
 	.tp_dealloc = (destructor)MapIter_dealloc,
-	.tp_flags = Py_TPFLAGS_DEFAULT,
-	.tp_doc = "An iterator over an AtomicDict (weakly consistent).",
+	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+	.tp_doc = "An iterator over an AtomicDict (weakly consistent); it takes\n"
+		  "one of the map's registry slots from its first next() until\n"
+		  "it is exhausted or collected.",
+	.tp_traverse = (traverseproc)MapIter_traverse,
+	.tp_clear = (inquiry)MapIter_clear,
 	.tp_iter = PyObject_SelfIter,
 	.tp_iternext = (iternextfunc)MapIter_next,
 };
@@ -721,8 +760,12 @@ static void Value_dealloc(ValueObject *self)
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* _attach(name, kind, create): create (1) or open (0) the region.  Returns
- * True when it was created (its value is then 0). */
+/*
+ * _attach(name, kind, create): create (1) or open (0) the region.  A region
+ * it creates is not yet published (SATOMIC_REGION_UNPUBLISHED): nobody else
+ * can open it until the caller has written the initial value and called
+ * _publish(), so no opener ever reads the 0 of a fresh region.
+ */
 static PyObject *Value_attach(ValueObject *self, PyObject *const *args, Py_ssize_t n)
 {
 	const char *name;
@@ -745,7 +788,8 @@ static PyObject *Value_attach(ValueObject *self, PyObject *const *args, Py_ssize
 		return NULL;
 	Py_BEGIN_ALLOW_THREADS
 	if (create)
-		err = satomic_region_create(name, 64, 0, 0, &region);
+		err = satomic_region_create(name, 64, 0,
+					    SATOMIC_REGION_UNPUBLISHED, &region);
 	else
 		err = satomic_region_open(name, 0, &region);
 	Py_END_ALLOW_THREADS
@@ -759,6 +803,25 @@ static PyObject *Value_attach(ValueObject *self, PyObject *const *args, Py_ssize
 	self->region = region;
 	self->ptr = satomic_region_data(region);
 	self->kind = (int)kind;
+	Py_RETURN_NONE;
+}
+
+/*
+ * _publish(name): link the name of the region _attach created, with the
+ * value written (name is for the error message).  FileExistsError if the
+ * name exists by then (the region stays unpublished; _close removes it).
+ */
+static PyObject *Value_publish(ValueObject *self, PyObject *name)
+{
+	int err;
+
+	if (value_ptr(self) == NULL)
+		return NULL;
+	Py_BEGIN_ALLOW_THREADS
+	err = satomic_region_publish(self->region);
+	Py_END_ALLOW_THREADS
+	if (err < 0)
+		return raise_err(err, name);
 	Py_RETURN_NONE;
 }
 
@@ -970,7 +1033,10 @@ static PyObject *Value_fetch_add_f64(ValueObject *self, PyObject *arg)
 
 static PyMethodDef Value_methods[] = {
 	{"_attach", (PyCFunction)(void (*)(void))Value_attach, METH_FASTCALL,
-	 "_attach(name, kind, create): create or open the value's region."},
+	 "_attach(name, kind, create): create (unpublished) or open the value's\n"
+	 "region."},
+	{"_publish", (PyCFunction)Value_publish, METH_O,
+	 "_publish(name): link the name of the region _attach created."},
 	{"_close", (PyCFunction)Value_close, METH_NOARGS, "Detach."},
 	{"get", (PyCFunction)Value_get, METH_NOARGS, "get() -> the value (atomic load)."},
 	{"set", (PyCFunction)Value_set, METH_O, "set(value): store value (atomic)."},

@@ -35,25 +35,30 @@ class _Atomic:
             if owner:
                 _tracker.register(self.name)
             try:
-                self._attach(self.name, self._kind, 1)
-                created = True
-            except FileExistsError:
-                if create:
-                    raise
+                try:
+                    self._create(value)
+                    created = True
+                except FileExistsError:
+                    if create:
+                        raise
             except BaseException:
                 if owner:
                     _tracker.unregister(self.name)
                 raise
         if not created:
             self._attach(self.name, self._kind, 0)
-        else:
-            try:
-                self.set(value)
-            except BaseException:
-                self.close()
-                if not owner:
-                    native.region_unlink(self.name)
-                raise
+
+    def _create(self, value: Any) -> None:
+        """Create the segment unpublished, write value, then publish the
+        name: whoever opens it sees value, never the 0 of a new segment.
+        FileExistsError (and nothing left behind) if the name exists."""
+        self._attach(self.name, self._kind, 1)
+        try:
+            self.set(value)
+            self._publish(self.name)
+        except BaseException:
+            self._close()  # unpublished: removed with it
+            raise
 
     @classmethod
     def _reopen(cls, name: str):
@@ -192,10 +197,10 @@ class AtomicInt(_AtomicInteger, native.IntValue):
     ``AtomicInt(value=0, name=None, create=None)``: ``name=None`` makes a
     fresh one with a random name, removed when closed (or when this process
     dies); ``create`` as for AtomicDict.  It pickles by name.  ``value`` is
-    written just after the segment is created: a process that opens the
-    name in that instant reads 0, and an update it makes then is
-    overwritten.  When several processes share a name, let one create it
-    (``create=True``) before the others open it (``create=False``).
+    written before the name appears, so every process that opens the name
+    sees it (or what was stored since), never 0: many processes may all
+    call ``AtomicInt(7, name=n)``; one creates it, the others open it, and
+    the others' ``value`` is ignored.
 
     Atomic operations: get/set (and the ``value`` property), get_and_set,
     compare_and_set, add_and_fetch ... nand_and_fetch (return the new

@@ -2,6 +2,7 @@
 messages, and cleanup of unnamed objects (issue 18)."""
 
 import collections.abc
+import gc
 import os
 import pickle
 import signal
@@ -10,6 +11,7 @@ import sys
 import textwrap
 import time
 import unittest
+import weakref
 
 import sharedatomic
 from sharedatomic import AtomicDict, AtomicFloat, AtomicInt, AtomicUInt, AtomicBool
@@ -117,6 +119,82 @@ class Mapping(unittest.TestCase):
         d.close()		# the iterator keeps nothing dangling
         with self.assertRaises(ValueError):
             next(it)
+
+    def test_unstarted_iterators_hold_no_slot(self):
+        # The registry has 512 slots; iter(d) takes none until its first
+        # next() (it took one each, from iter(d) on, before).
+        d = self.d
+        for k in range(10):
+            d[k] = k * k
+        its = [iter(d) for _ in range(1000)]
+        its += [iter(d.items()) for _ in range(500)]
+        its += [iter(d.values()) for _ in range(500)]
+        d[10] = 100	# writers are not locked out
+        self.assertEqual(d.pop(10), 100)
+        self.assertEqual(sorted(its[0]), list(range(10)))
+        self.assertEqual(sorted(its[1500]), [k * k for k in range(10)])
+        self.assertEqual(dict(its[1000]), {k: k * k for k in range(10)})
+        for i, it in enumerate(its):	# each one, in turn, runs to its end
+            self.assertEqual(len(list(it)), 0 if i in (0, 1000, 1500) else 10)
+
+    def test_exhausted_iterator_frees_its_slot(self):
+        d = self.d
+        d[1] = 2
+        done = []
+        for _ in range(2000):	# kept alive, each one exhausted
+            it = iter(d)
+            self.assertEqual(list(it), [1])
+            self.assertEqual(list(it), [])	# ended: never starts again
+            done.append(it)
+        d[3] = 4
+        self.assertEqual(sorted(d), [1, 3])
+
+    def test_started_iterators_hold_a_slot(self):
+        # What the docstring says: hundreds started and left unfinished
+        # use the registry up; collected, they give their slots back.
+        d = self.d
+        d[1] = 2
+        started = []
+        with self.assertRaises(BlockingIOError):
+            for _ in range(600):
+                it = iter(d)
+                next(it)
+                started.append(it)
+        self.assertLessEqual(len(started), 512)
+        waiting = iter(d)
+        with self.assertRaises(BlockingIOError):
+            next(waiting)		# no slot: not started, may try again
+        del started, it
+        self.assertEqual(list(waiting), [1])
+        self.assertEqual(len([next(iter(d)) for _ in range(600)]), 600)
+
+    def test_close_with_unstarted_iterator(self):
+        d = self.d
+        d[1] = 2
+        unstarted, started = iter(d), iter(d)
+        self.assertEqual(next(started), 1)
+        d.close()
+        with self.assertRaisesRegex(ValueError, "closed AtomicDict"):
+            next(unstarted)
+        with self.assertRaisesRegex(ValueError, "closed during iteration"):
+            next(started)
+        self.assertEqual(list(unstarted), [])	# ended
+        self.assertEqual(list(started), [])
+
+    def test_iterator_in_a_cycle_is_collected(self):
+        # The iterator refers to its map: a GC type, so a cycle through it
+        # is collected (and its slot given back, the map unmapped).
+        gc.collect()
+        d = AtomicDict(capacity=8)
+        name = d.name
+        d[1] = 2
+        d.it = iter(d)
+        self.assertEqual(next(d.it), 1)
+        ref = weakref.ref(d)
+        del d
+        gc.collect()
+        self.assertIsNone(ref())
+        self.assertFalse(os.path.exists(shm_file(name)))
 
     def test_value_in_values_survives_concurrent_removal(self):
         # ValuesView's own __contains__ looks every key up again, which

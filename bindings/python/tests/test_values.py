@@ -1,8 +1,10 @@
 """Tests of the typed atomics: semantics, errors, across processes."""
 
 import multiprocessing
+import os
 import pickle
 import threading
+import time
 import unittest
 
 from sharedatomic import AtomicBool, AtomicFloat, AtomicInt, AtomicUInt
@@ -11,6 +13,43 @@ from sharedatomic import AtomicBool, AtomicFloat, AtomicInt, AtomicUInt
 def add_many(a, n):
     for _ in range(n):
         a.fetch_and_add(1)
+
+
+class SlowToWrite(AtomicInt):
+    """An AtomicInt whose stores take 50 ms: a creator descheduled between
+    making the segment and writing its initial value, every time."""
+
+    def set(self, value):
+        time.sleep(0.05)
+        super().set(value)
+
+
+def read_when_there(name, seen, i):
+    """Open name as soon as it exists; record the value read there."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            a = AtomicInt(name=name, create=False)
+            break
+        except FileNotFoundError:
+            if time.monotonic() > deadline:
+                os._exit(2)
+    seen[i] = a.get()
+    a.close()
+    os._exit(0)
+
+
+def create_or_open(name, barrier, seen, i):
+    """All at once: create-or-open name with 7, read it, add 1."""
+    barrier.wait()
+    with AtomicInt(7, name=name) as a:
+        seen[i] = a.get()
+        a.fetch_and_add(1)
+    os._exit(0)
+
+
+def fresh_name(what):
+    return "/satomic-test-py-%d-%s" % (os.getpid(), what)
 
 
 class Values(unittest.TestCase):
@@ -76,6 +115,71 @@ class Values(unittest.TestCase):
                 AtomicInt(name=a.name, create=True)
             with AtomicInt(name=a.name, create=False) as c:
                 self.assertEqual(c.get(), 8)
+
+    def test_initial_value_before_the_name(self):
+        # Readers that open the name the moment it appears see the initial
+        # value, however long the creator takes to write it (issue 18:
+        # they read 0 when the name was published before the value).
+        ctx = multiprocessing.get_context("fork")
+        name = fresh_name("slow")
+        for _ in range(3):
+            seen = ctx.Array("q", [-1] * 4, lock=False)
+            ps = [ctx.Process(target=read_when_there, args=(name, seen, i))
+                  for i in range(4)]
+            for p in ps:
+                p.start()
+            time.sleep(0.02)	# readers polling for the name
+            a = SlowToWrite(7, name=name, create=True)
+            for p in ps:
+                p.join()
+                self.assertEqual(p.exitcode, 0)
+            self.assertEqual(list(seen), [7] * 4)
+            self.assertEqual(a.get(), 7)
+            a.close()
+            a.unlink()
+
+    def test_create_or_open_race(self):
+        # Many processes doing AtomicInt(7, name=n) at once: one creates,
+        # the others open; every one reads 7 or more (the others' adds),
+        # never 0, and no add is overwritten by the creator's 7.
+        ctx = multiprocessing.get_context("fork")
+        procs = 6
+        for r in range(20):
+            name = fresh_name("race%d" % r)
+            seen = ctx.Array("q", [-1] * procs, lock=False)
+            barrier = ctx.Barrier(procs)
+            ps = [ctx.Process(target=create_or_open, args=(name, barrier, seen, i))
+                  for i in range(procs)]
+            for p in ps:
+                p.start()
+            for p in ps:
+                p.join()
+                self.assertEqual(p.exitcode, 0)
+            for v in seen:
+                self.assertGreaterEqual(v, 7, list(seen))
+                self.assertLess(v, 7 + procs, list(seen))
+            with AtomicInt(name=name, create=False) as a:
+                self.assertEqual(a.get(), 7 + procs)
+                a.unlink()
+
+    def test_create_failures_leave_nothing(self):
+        # A bad initial value: nothing is published, nothing is left.
+        name = fresh_name("badvalue")
+        with self.assertRaises(TypeError):
+            AtomicInt(1.5, name=name)
+        with self.assertRaises(FileNotFoundError):
+            AtomicInt(name=name, create=False)
+        self.assertFalse([f for f in os.listdir("/dev/shm")
+                          if f.startswith(".satomic-%d-" % os.getpid())])
+        # create=True on an existing name: FileExistsError, the value
+        # there untouched.
+        with AtomicInt(3, name=name) as a:
+            with self.assertRaises(FileExistsError):
+                AtomicInt(9, name=name, create=True)
+            self.assertEqual(a.get(), 3)
+            with AtomicInt(9, name=name) as b:	# create=None: opens it
+                self.assertEqual(b.get(), 3)
+            a.unlink()
 
     def test_threads(self):
         with AtomicInt() as a:
