@@ -975,11 +975,17 @@ FETCH_OP(fetch_xor, OP_XOR)
  */
 #define BATCH 16
 
-static void hash_batch(const struct satomic_map *m, const int64_t *keys,
+static void hash_batch(struct satomic_map *m, const int64_t *keys,
 		       size_t len, uint64_t *h, int for_write)
 {
-	const uint64_t w = __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED);
+	uint64_t w;
 	size_t j;
+
+	/* The guess, current if the state word allows (as get_general
+	 * sets it): a map only ever written would keep the guess it was
+	 * opened with, the first table, and prefetch nothing useful. */
+	(void)fast_word_set(m, state_load(m));
+	w = __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED);
 
 	for (j = 0; j < len; j++) {
 		h[j] = key_hash(m, keys[j]);
