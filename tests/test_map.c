@@ -5,6 +5,7 @@
  * or corrupt memory refused with an error (never a crash).
  * tests/test_map_concurrency.c has the threads, processes and SIGKILLs.
  */
+#include <config.h>	/* first: _FILE_OFFSET_BITS for stat and readdir */
 #include "sharedatomic.h"
 #include "testutil.h"
 #include "../src/hash.h"	/* to forge checksums of hostile headers */

@@ -9,6 +9,7 @@
  * touching the region there, nothing left behind unpublished).
  * tests/region-limits.sh covers -ENOSPC on a small tmpfs and mlock failure.
  */
+#include <config.h>	/* first: _FILE_OFFSET_BITS for stat and readdir */
 #include "sharedatomic.h"
 #include "testutil.h"
 
