@@ -373,7 +373,8 @@ static inline unsigned table_stripes_mask(const struct table *t)
 
 /* Add delta to a counter of the view's stripe (table_pick_stripe); the
  * new value. */
-static inline uint64_t stripe_add(const struct table *t, uint64_t *counter,
+static inline __attribute__((always_inline)) uint64_t
+stripe_add(const struct table *t, uint64_t *counter,
 				  uint64_t delta)
 {
 	uint64_t n;
@@ -423,11 +424,21 @@ struct reg_node *reg_find(struct satomic_map *m);
 extern __thread struct reg_node *sat_thread_nodes
 	__attribute__((tls_model("initial-exec")));
 
-static inline struct reg_node *reg_self(struct satomic_map *m)
+/* This thread's registration with m if it is the thread's most recent one
+ * (reg_find moves each node it finds to the front), else NULL: no call, so
+ * that a fast path that tail-calls on NULL saves no registers. */
+static inline struct reg_node *reg_first(const struct satomic_map *m)
 {
 	struct reg_node *n = sat_thread_nodes;
 
-	return n != NULL && n->serial == m->serial ? n : reg_find(m);
+	return n != NULL && n->serial == m->serial ? n : NULL;
+}
+
+static inline struct reg_node *reg_self(struct satomic_map *m)
+{
+	struct reg_node *n = reg_first(m);
+
+	return n != NULL ? n : reg_find(m);
 }
 int reg_claim(struct satomic_map *m, unsigned *index);
 void reg_release(struct satomic_map *m, unsigned index);

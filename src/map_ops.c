@@ -51,7 +51,10 @@ int64_t table_live(const struct table *t)
 	return (int64_t)sum;
 }
 
-uint64_t table_used(const struct table *t)
+/* Inline in reserve_slot: the fast path must call nothing, since a call
+ * would make it save registers on every update. */
+static inline __attribute__((always_inline)) uint64_t
+stripes_used(const struct table *t)
 {
 	const struct stripe *st = t->ctl->stripes;
 	const unsigned n = table_stripes_mask(t) + 1;
@@ -64,16 +67,22 @@ uint64_t table_used(const struct table *t)
 	return sum;
 }
 
+uint64_t table_used(const struct table *t)
+{
+	return stripes_used(t);
+}
+
 /* Account for one more non-EMPTY slot, unless the table is at its maximum
  * load.  The full sum is taken once every 2^step_log2 of a stripe's counts;
  * table_threshold leaves room for what slips through in between. */
-static inline bool reserve_slot(const struct table *t)
+static inline __attribute__((always_inline)) bool
+reserve_slot(const struct table *t)
 {
 	uint64_t n = stripe_add(t, &t->stripe->used, 1);
 
 	CRASH_POINT();
 	if (__builtin_expect((n & t->step_mask) != 0, 1) ||
-	    table_used(t) <= table_threshold(t->log2))
+	    stripes_used(t) <= table_threshold(t->log2))
 		return true;
 	stripe_add(t, &t->stripe->used, (uint64_t)-1);
 	return false;
@@ -897,8 +906,24 @@ update_key_general(struct satomic_map *m, enum op op, uint64_t h, uint64_t arg,
 	return err ? err : op_result(op, rq.present, rq.old, arg, out);
 }
 
+/* update_key for a thread whose most recent registration is another map's
+ * (one that alternates between maps): reg_find moves m's to the front, and
+ * the fast path still serves. */
+static __attribute__((noinline)) int
+update_key_found(struct satomic_map *m, enum op op, uint64_t h, uint64_t arg,
+		 uint64_t arg2, int64_t *out)
+{
+	struct reg_node *n = reg_find(m);
+	int r;
+
+	if (n != NULL && (r = update_fast(m, n, op, h, arg, arg2, out)) != NOT_FAST)
+		return r;
+	return update_key_general(m, op, h, arg, arg2, out);
+}
+
 /* Run op on key: the fast path, else the general one; the public result
- * (op_result). */
+ * (op_result).  Every other path is a tail call, so that the fast path
+ * makes no call and saves no registers. */
 static inline __attribute__((always_inline)) int
 update_key(struct satomic_map *m, enum op op, int64_t key, int64_t arg,
 	   int64_t arg2, int64_t *out)
@@ -910,14 +935,13 @@ update_key(struct satomic_map *m, enum op op, int64_t key, int64_t arg,
 	if (m == NULL)
 		return -EINVAL;
 	h = key_hash(m, key);
-	/* (A thread that alternates between maps finds its node by a call
-	 * to reg_find, which moves it to the front: sending it to the
-	 * general path instead would slow every such update.) */
-	n = reg_self(m);
-	if (n != NULL &&
-	    (r = update_fast(m, n, op, h, (uint64_t)arg, (uint64_t)arg2, out)) != NOT_FAST)
-		return r;
-	return update_key_general(m, op, h, (uint64_t)arg, (uint64_t)arg2, out);
+	n = reg_first(m);
+	if (__builtin_expect(n == NULL, 0))
+		return update_key_found(m, op, h, (uint64_t)arg, (uint64_t)arg2, out);
+	r = update_fast(m, n, op, h, (uint64_t)arg, (uint64_t)arg2, out);
+	if (__builtin_expect(r == NOT_FAST, 0))
+		return update_key_general(m, op, h, (uint64_t)arg, (uint64_t)arg2, out);
+	return r;
 }
 
 int satomic_map_insert(struct satomic_map *m, int64_t key, int64_t value)
