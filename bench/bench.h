@@ -44,6 +44,7 @@ struct table_impl {
 extern const struct table_impl *const all_tables[];
 
 extern const struct table_impl table_satomic, table_satomic_grow, table_bare,
+	table_bare16,
 	table_mutex;
 #ifdef HAVE_CK
 extern const struct table_impl table_ck;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "config.h"
 #include "bench.h"
 #include "harness.h"
 
@@ -27,6 +28,9 @@ const struct table_impl *const all_tables[] = {
 	&table_satomic,
 	&table_satomic_grow,
 	&table_bare,
+#ifdef HAVE_CAS128
+	&table_bare16,
+#endif
 #ifdef HAVE_CK
 	&table_ck,
 #endif
@@ -148,6 +152,13 @@ static void summary(FILE *out, const struct result *rs, int n)
 				snprintf(what, sizeof(what), "map %s, %lluK keys, 1 thread: x bare table",
 					 workloads[w], (unsigned long long)sizes[s] / 1000);
 				target(out, what, result_median(ours) / result_median(bare), 0.90, true);
+			}
+			bare = find(rs, n, workloads[w], sizes[s], "1 thread", "bare16");
+			if (ours && bare && result_median(bare) > 0) {
+				snprintf(what, sizeof(what), "map %s, %lluK keys, 1 thread: x bare16 (its CAS16)",
+					 workloads[w], (unsigned long long)sizes[s] / 1000);
+				fprintf(out, "  %-58s %7.2f  (for reference)\n", what,
+					result_median(ours) / result_median(bare));
 			}
 		}
 	for (s = 0; s < 2 && sizes[s]; s++)
