@@ -13,6 +13,8 @@
  *             (contenders without a batch call loop over put)
  *
  * Repetitions are interleaved across contenders; the median is reported.
+ * insert and put_many run each contender's repetitions in a child process
+ * of its own instead (fresh_runs).
  *
  * Keys: distinct, uniformly spread 64-bit values (key_at), the same array
  * for every contender, generated once per size.  Every contender hashes
@@ -27,6 +29,9 @@
  * still took inside the timed spans, so this can be checked.
  */
 #include <malloc.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,138 +327,229 @@ static bool listed(const char *list, const char *name)
 	return false;
 }
 
+/* What a fresh-table child brings back (shared memory). */
+struct fresh_out {
+	double got[16];		/* per counted repetition (--reps <= 16) */
+	uint64_t faults, fault_ops;
+	double bytes_per_entry;
+};
+
+/*
+ * Every run of a fresh-table workload (insert, put_many) for one contender
+ * and mode, warm-up first, in a child process of its own, so that no
+ * contender fills tables in a process that another contender's library
+ * has changed: with liburcu's table run before it in the same process, the
+ * map's inserts ran 3x slower in half the repetitions (same instructions,
+ * no preemption; doc/benchmarks.md), and never so in a child.  The
+ * warm-up leaves the child's heap faulted for the counted runs, as it does
+ * in one process.  These repetitions run one contender after another, not
+ * interleaved.  sized: measure the RSS per key over the warm-up.
+ */
+static void fresh_runs(const struct options *o, const struct table_impl *impl,
+		       enum kind fk, const struct mode *m, const int64_t *keys,
+		       uint64_t size, bool sized, struct result *r)
+{
+	struct fresh_out *out = mmap(NULL, sizeof(*out), PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int rep, status = 0;
+	pid_t pid;
+
+	if (out == MAP_FAILED) {
+		snprintf(r->note, sizeof(r->note), "no memory for its results");
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	fflush(NULL);	/* nothing buffered twice */
+	pid = fork();
+	if (pid == 0) {
+		for (rep = WARMUP; rep < o->reps; rep++) {
+			struct job j = { impl, NULL, fk, keys, NULL, NULL, 0, 0, size };
+			struct result counted = { .n = 0 };
+			uint64_t before;
+			double got;
+
+			/* Memory: the heap's free pages given back first, so
+			 * that the RSS growth is this table's. */
+			if (sized && rep == WARMUP)
+				malloc_trim(0);
+			before = rss_bytes();
+			j.table = impl->create(size);
+			if (j.table == NULL)
+				_exit(1);
+			if (impl->process_enter && !o->fault_inserts)
+				impl->process_enter(j.table);	/* prefault */
+			got = measure(impl, &j, m, &counted, o->fault_inserts);
+			if (rep >= 0) {
+				out->got[rep] = got;
+				out->faults += counted.faults;
+				out->fault_ops += counted.fault_ops;
+			} else if (sized) {
+				out->bytes_per_entry =
+					(double)(rss_bytes() - before) / (double)size;
+			}
+			impl->destroy(j.table);
+		}
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		snprintf(r->note, sizeof(r->note), "its child process failed");
+	} else {
+		for (rep = 0; rep < o->reps; rep++)
+			result_add(r, out->got[rep]);
+		result_add_faults(r, out->faults, out->fault_ops);
+		if (sized)
+			r->bytes_per_entry = out->bytes_per_entry;
+	}
+	munmap(out, sizeof(*out));
+}
+
+/* The keys of a size: key_at(0 .. size - 1), or NULL. */
+static int64_t *make_keys(uint64_t size)
+{
+	int64_t *keys;
+	uint64_t i;
+
+	/* ~0 is reserved by ck_ht and bare: beyond every index used. */
+	if (key_at(RESERVED_ONES) != -1 || size + (1ull << 40) > MISS_BASE ||
+	    (keys = malloc(size * sizeof(*keys))) == NULL) {
+		fprintf(stderr, "map: cannot make %llu keys\n", (unsigned long long)size);
+		return NULL;
+	}
+	for (i = 0; i < size; i++)
+		keys[i] = key_at(i);
+	return keys;
+}
+
+/* insert and put_many, a fresh table per repetition, for every size first:
+ * forked while this process has run no contender (a library's state, such
+ * as liburcu's call_rcu thread, does not survive a fork). */
+static int fresh_phase(const struct options *o, const struct table_impl *const *tables,
+		       int ntables, const struct mode *modes, int nmodes,
+		       uint64_t size, struct result *rs, int n, int max)
+{
+	int64_t *keys = make_keys(size);
+	struct result *r;
+	int f, mi, t;
+
+	if (keys == NULL)
+		return n;
+	fprintf(stderr, "map, %llu keys:", (unsigned long long)size);
+	for (f = 0; f < (int)(sizeof(fresh_kinds) / sizeof(*fresh_kinds)); f++) {
+		const enum kind fk = fresh_kinds[f];
+
+		for (mi = 0; mi < nmodes && listed(o->workloads, kind_name[fk]); mi++) {
+			for (t = 0; t < ntables; t++) {
+				const char *why = unsupported(tables[t], fk, &modes[mi]);
+
+				if ((r = new_result(rs, &n, max, fk, size, &modes[mi],
+						    tables[t])) == NULL)
+					break;
+				if (why)
+					snprintf(r->note, sizeof(r->note), "%s", why);
+				else
+					fresh_runs(o, tables[t], fk, &modes[mi], keys, size,
+						   fk == INSERT && mi == 0, r);
+			}
+			fprintf(stderr, " %s/%s", kind_name[fk], modes[mi].name);
+		}
+	}
+	fprintf(stderr, "\n");
+	free(keys);
+	return n;
+}
+
+/* The other workloads share one prefilled table per contender; their
+ * repetitions are interleaved across contenders. */
+static int shared_phase(const struct options *o, const struct table_impl *const *bench_tables,
+			int ntables, const struct mode *modes, int nmodes,
+			uint64_t size, struct result *rs, int n, int max)
+{
+	const uint64_t per_worker = o->quick ? 200000 : 2000000;
+	uint64_t count = per_worker * 2;
+	int64_t *keys = make_keys(size), *ops = malloc(count * sizeof(*ops));
+	uint8_t *dice = malloc(count);
+	struct result *slot[16];
+	void *tables[16];
+	uint64_t churn[16];	/* each table's churn cursor (struct job) */
+	int k, mi, rep, t;
+
+	if (keys == NULL || ops == NULL || dice == NULL) {
+		free(keys), free(ops), free(dice);
+		return n;
+	}
+	fprintf(stderr, "map, %llu keys:", (unsigned long long)size);
+	for (t = 0; t < ntables; t++) {
+		tables[t] = bench_tables[t]->create(size);
+		prefill(bench_tables[t], tables[t], keys, size);
+		churn[t] = size;
+	}
+	for (k = GET_HIT; k <= CHURN; k++) {
+		if (!listed(o->workloads, kind_name[k]))
+			continue;
+		fill_ops((enum kind)k, ops, dice, keys, count, size);
+		for (mi = 0; mi < nmodes; mi++) {
+			for (t = 0; t < ntables; t++) {
+				const char *why = unsupported(bench_tables[t], (enum kind)k,
+							      &modes[mi]);
+
+				slot[t] = new_result(rs, &n, max, (enum kind)k, size,
+						     &modes[mi], bench_tables[t]);
+				if (why)
+					snprintf(slot[t]->note, sizeof(slot[t]->note), "%s", why);
+			}
+			for (rep = WARMUP; rep < o->reps; rep++)
+				for (t = 0; t < ntables; t++) {
+					const struct table_impl *impl = bench_tables[t];
+					uint64_t n_ops = ops_per_worker(per_worker, size,
+									(enum kind)k, &modes[mi]);
+					struct job j = { impl, tables[t], (enum kind)k, keys,
+							 ops, dice, n_ops, churn[t], size };
+					double got;
+
+					if (unsupported(impl, (enum kind)k, &modes[mi]))
+						continue;
+					got = measure(impl, &j, &modes[mi],
+						      rep >= 0 ? slot[t] : NULL, false);
+					if (rep >= 0)
+						result_add(slot[t], got);
+					if (k == CHURN)
+						churn[t] += n_ops / 2 * (uint64_t)modes[mi].workers;
+				}
+		}
+		fprintf(stderr, " %s", kind_name[k]);
+	}
+	for (t = 0; t < ntables; t++)
+		bench_tables[t]->destroy(tables[t]);
+	fprintf(stderr, "\n");
+	free(ops);
+	free(keys);
+	free(dice);
+	return n;
+}
+
 int bench_map(const struct options *o, struct result *rs, int max)
 {
 	const uint64_t sizes[2] = {
 		o->keys[0] ? o->keys[0] : o->quick ? 100000 : 1000000,
 		o->keys[0] ? o->keys[1] : o->quick ? 400000 : 16000000,
 	};
-	const uint64_t per_worker = o->quick ? 200000 : 2000000;
 	const struct table_impl *chosen[16];
-	const struct table_impl *const *bench_tables = chosen;
 	struct mode modes[MAX_MODES];
 	const int nmodes = make_modes(o, modes);
-	int ntables = 0, n = 0, si, k, f, mi, rep, t;
-	struct result *slot[16];
-	void *tables[16];
-	uint64_t churn[16];	/* each table's churn cursor (struct job) */
-	bool only_insert = o->workloads != NULL;
+	int ntables = 0, n = 0, si, k, t;
+	bool only_fresh = o->workloads != NULL;
 
 	for (k = GET_HIT; k <= CHURN; k++)
 		if (listed(o->workloads, kind_name[k]))
-			only_insert = false;
-
+			only_fresh = false;
 	for (t = 0; all_tables[t] && ntables < 15; t++)
 		if (listed(o->contenders, all_tables[t]->name))
 			chosen[ntables++] = all_tables[t];
 	chosen[ntables] = NULL;
-	for (si = 0; si < 2 && sizes[si]; si++) {
-		uint64_t size = sizes[si], count = per_worker * 2, i;
-		int64_t *ops = malloc(count * sizeof(*ops));
-		int64_t *keys = malloc(size * sizeof(*keys));
-		uint8_t *dice = malloc(count);
-
-		/* ~0 is reserved by ck_ht and bare: beyond every index used. */
-		if (ops == NULL || keys == NULL || dice == NULL ||
-		    key_at(RESERVED_ONES) != -1 || size + (1ull << 40) > MISS_BASE) {
-			fprintf(stderr, "map: cannot make %llu keys\n",
-				(unsigned long long)size);
-			free(ops), free(keys), free(dice);
-			return n;
-		}
-		for (i = 0; i < size; i++)
-			keys[i] = key_at(i);
-		fprintf(stderr, "map, %llu keys:", (unsigned long long)size);
-		/* insert and put_many: a fresh table per repetition. */
-		for (f = 0; f < (int)(sizeof(fresh_kinds) / sizeof(*fresh_kinds)); f++) {
-			const enum kind fk = fresh_kinds[f];
-
-			for (mi = 0; mi < nmodes && listed(o->workloads, kind_name[fk]); mi++) {
-				for (t = 0; t < ntables; t++) {
-					slot[t] = new_result(rs, &n, max, fk, size, &modes[mi],
-							     bench_tables[t]);
-					if (unsupported(bench_tables[t], fk, &modes[mi]))
-						snprintf(slot[t]->note, sizeof(slot[t]->note), "%s",
-							 unsupported(bench_tables[t], fk, &modes[mi]));
-				}
-				for (rep = WARMUP; rep < o->reps; rep++)
-					for (t = 0; t < ntables; t++) {
-						const struct table_impl *impl = bench_tables[t];
-						struct job j = { impl, NULL, fk, keys, NULL, NULL, 0, 0, size };
-						bool sized = fk == INSERT && mi == 0 && rep == WARMUP;
-						uint64_t before;
-						double got;
-
-						if (unsupported(impl, fk, &modes[mi]))
-							continue;
-						/* Memory: the heap's free pages given back first, so
-						 * that the RSS growth is this table's. */
-						if (sized)
-							malloc_trim(0);
-						before = rss_bytes();
-						j.table = impl->create(size);
-						if (impl->process_enter && !o->fault_inserts)
-							impl->process_enter(j.table);	/* prefault */
-						got = measure(impl, &j, &modes[mi],
-							      rep >= 0 ? slot[t] : NULL, o->fault_inserts);
-						if (rep >= 0)
-							result_add(slot[t], got);
-						if (sized)
-							slot[t]->bytes_per_entry =
-								(double)(rss_bytes() - before) / (double)size;
-						impl->destroy(j.table);
-					}
-				fprintf(stderr, " %s/%s", kind_name[fk], modes[mi].name);
-			}
-		}
-		/* The other workloads share one prefilled table per contender. */
-		for (t = 0; t < ntables && !only_insert; t++) {
-			tables[t] = bench_tables[t]->create(size);
-			prefill(bench_tables[t], tables[t], keys, size);
-			churn[t] = size;
-		}
-		for (k = GET_HIT; k <= CHURN; k++) {
-			if (!listed(o->workloads, kind_name[k]))
-				continue;
-			fill_ops((enum kind)k, ops, dice, keys, count, size);
-			for (mi = 0; mi < nmodes; mi++) {
-				for (t = 0; t < ntables; t++) {
-					const char *why = unsupported(bench_tables[t], (enum kind)k,
-								      &modes[mi]);
-
-					slot[t] = new_result(rs, &n, max, (enum kind)k, size,
-							     &modes[mi], bench_tables[t]);
-					if (why)
-						snprintf(slot[t]->note, sizeof(slot[t]->note), "%s", why);
-				}
-				for (rep = WARMUP; rep < o->reps; rep++)
-					for (t = 0; t < ntables; t++) {
-						const struct table_impl *impl = bench_tables[t];
-						uint64_t n_ops = ops_per_worker(per_worker, size,
-										(enum kind)k, &modes[mi]);
-						struct job j = { impl, tables[t], (enum kind)k, keys,
-								 ops, dice, n_ops, churn[t], size };
-
-						double got;
-
-						if (unsupported(impl, (enum kind)k, &modes[mi]))
-							continue;
-						got = measure(impl, &j, &modes[mi],
-							      rep >= 0 ? slot[t] : NULL, false);
-						if (rep >= 0)
-							result_add(slot[t], got);
-						if (k == CHURN)
-							churn[t] += n_ops / 2 * (uint64_t)modes[mi].workers;
-					}
-			}
-			fprintf(stderr, " %s", kind_name[k]);
-		}
-		for (t = 0; t < ntables && !only_insert; t++)
-			bench_tables[t]->destroy(tables[t]);
-		fprintf(stderr, "\n");
-		free(ops);
-		free(keys);
-		free(dice);
-	}
+	for (si = 0; si < 2 && sizes[si]; si++)
+		n = fresh_phase(o, chosen, ntables, modes, nmodes, sizes[si], rs, n, max);
+	for (si = 0; si < 2 && sizes[si] && !only_fresh; si++)
+		n = shared_phase(o, chosen, ntables, modes, nmodes, sizes[si], rs, n, max);
 	return n;
 }

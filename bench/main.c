@@ -281,7 +281,8 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_MAX, 0);
 	mallopt(M_TRIM_THRESHOLD, INT_MAX);
 	describe_machine(stdout);
-	printf("repetitions: %d, interleaved across contenders; median reported\n",
+	printf("repetitions: %d, interleaved across contenders (insert, put_many: "
+	       "each contender's in a child process of its own); median reported\n",
 	       o.reps);
 	printf("keys:     distinct, uniform 64-bit (a bijective mix of a counter), "
 	       "the same for every contender; every table hashes with a mixing hash\n");
