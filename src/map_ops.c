@@ -402,7 +402,9 @@ get_past_second(struct satomic_map *m, uint64_t w, uint64_t h, uint64_t i,
 {
 	const uintptr_t d = fast_table(m, w);
 	uint64_t vw;
-	int r = guess_probe_from(d, h, i, (desc_home(d, ~0ull) >> 2) - 2, &vw);
+	/* left: of the N/4 slots within reach from home, those after the
+	 * second (guess_probe gives the home N/4 - 1). */
+	int r = guess_probe_from(d, h, i, (desc_home(d, ~0ull) >> 2) - 1, &vw);
 
 	if (r < 0 || !guess_confirmed(m, w))
 		return get_general(m, h, value);

@@ -1365,6 +1365,58 @@ START_TEST(test_prefault)
 }
 END_TEST
 
+/*
+ * Chains that wrap at the table's end.  Keys forged from the map's seed
+ * (header offset 16: keys hash as mix(key ^ seed)) to have their home in
+ * the last of the first table's 256 slots land there, then in slots 0 and
+ * 1; lookups must follow them across the end, through satomic_map_get's
+ * inline second slot and the probe after it, hits, misses and tombstones
+ * alike.
+ */
+START_TEST(test_wrapping_chain)
+{
+	size_t size = 0;
+	unsigned char *mem;
+	struct satomic_map *m;
+	uint64_t seed, *slots;
+	int64_t key[5], v;
+	int i;
+
+	ck_assert_int_eq(satomic_map_footprint(10, 100, &size), 0);
+	mem = shared_pages(size);
+	ck_assert_int_eq(satomic_map_init(mem, size, 10, 100, &m), 0);
+	memcpy(&seed, mem + 16, sizeof(seed));
+	for (i = 0; i < 5; i++)	/* home 255 of 2^8: the top 8 bits of the hash */
+		key[i] = (int64_t)(sat_unmix(0xffull << 56 | (uint64_t)(i + 1)) ^ seed);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(satomic_map_insert(m, key[i], 100 + i), 0);
+	/* As the layout puts them (test_check_finds_damage): 255, 0, 1, 2. */
+	slots = (uint64_t *)(mem + 4096 + 32768 + 8192);
+	ck_assert(slots[2 * 255] != 0 && slots[0] != 0 && slots[2] != 0 &&
+		  slots[4] != 0 && slots[6] == 0);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(satomic_map_get(m, key[i], &v), 0);
+		ck_assert_int_eq(v, 100 + i);
+	}
+	ck_assert_int_eq(satomic_map_get(m, key[4], &v), -ENOENT);
+	/* A tombstone in the second slot (0), then in the home slot. */
+	ck_assert_int_eq(satomic_map_remove(m, key[1], NULL), 0);
+	ck_assert_int_eq(satomic_map_get(m, key[1], &v), -ENOENT);
+	ck_assert_int_eq(satomic_map_get(m, key[2], &v), 0);
+	ck_assert_int_eq(v, 102);
+	ck_assert_int_eq(satomic_map_remove(m, key[0], NULL), 0);
+	ck_assert_int_eq(satomic_map_get(m, key[3], &v), 0);
+	ck_assert_int_eq(v, 103);
+	ck_assert_int_eq(satomic_map_get(m, key[4], &v), -ENOENT);
+	ck_assert_int_eq(satomic_map_insert(m, key[1], 201), 0);	/* revived */
+	ck_assert_int_eq(satomic_map_get(m, key[1], &v), 0);
+	ck_assert_int_eq(v, 201);
+	assert_sound(m);
+	ck_assert_int_eq(satomic_map_detach(m), 0);
+	munmap(mem, size);
+}
+END_TEST
+
 /* Forge a header field (with or without a valid checksum) and attach. */
 static int attach_forged(void *mem, size_t size, size_t offset, uint64_t value,
 			 bool fix_checksum)
@@ -1542,6 +1594,7 @@ int main(void)
 	tcase_add_test(tc, test_unlink_only_maps);
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_prefault);
+	tcase_add_test(tc, test_wrapping_chain);
 	tcase_add_test(tc, test_hostile_memory);
 	tcase_add_test(tc, test_check_finds_damage);
 	tcase_set_timeout(tc, 120);
