@@ -274,6 +274,12 @@ END_TEST
  * shared memory.  At most one operation is in flight when it dies.
  */
 #define INCARNATIONS 300
+/* Inserts per incarnation, after which it only bumps its counter until it
+ * is killed.  Each leaves at most half of them live, so the map stays far
+ * below its max_capacity (2^20 keys) however fast the writers run: with no
+ * bound, a faster map reached it within the 300 incarnations, and the
+ * writers' inserts failed with ENOSPC. */
+#define WRITES 3000
 
 struct acks {
 	uint64_t inserted;	/* keys [0, inserted) inserted and acknowledged */
@@ -297,10 +303,12 @@ static void writer(struct kill_test *kt, int i)
 	uint64_t j;
 
 	for (j = 0;; j++) {
-		if (satomic_map_insert(kt->m, key_of(i, j), value_of(key_of(i, j))) != 0)
-			_exit(1);
-		satomic_store_u64(&a->inserted, j + 1);
-		if (j >= 8 && j % 2 == 0) {
+		if (j < WRITES) {
+			if (satomic_map_insert(kt->m, key_of(i, j), value_of(key_of(i, j))) != 0)
+				_exit(1);
+			satomic_store_u64(&a->inserted, j + 1);
+		}
+		if (j < WRITES && j >= 8 && j % 2 == 0) {
 			uint64_t r = a->removed;
 
 			if (satomic_map_remove(kt->m, key_of(i, r), NULL) != 0)
