@@ -419,6 +419,9 @@ get_past_second(struct satomic_map *m, uint64_t w, uint64_t h, uint64_t i,
  * two slots, kept to a few instructions and to registers that need no
  * saving: a lookup's speed here is set by how many can be in flight at
  * once, that is by its length.  get_past_second goes on from there.
+ * Linearized as guess_probe_from's probes are: at the load of the key word
+ * that decided (the key LIVE, or an EMPTY slot ending the chain), once the
+ * state word loaded after it confirms the guess w.
  */
 int satomic_map_get(struct satomic_map *m, int64_t key, int64_t *value)
 {
