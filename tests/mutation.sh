@@ -7,7 +7,9 @@
 #
 # Deterministic: each mutant is run against the test case that catches it
 # every time.  A non-atomic read-modify-write is caught by the "interrupted"
-# case (a signal handler interrupts one thread thousands of times), not by
+# case (a signal handler interrupts one thread, single-stepped on x86, so
+# that it lands between a load and its store: timer signals alone never did
+# on an Intel guest, where they land after locked instructions), not by
 # the "contention" one: a race between threads or processes shows only when
 # the scheduler interleaves them at the right instruction, which a busy
 # machine or `taskset -c 0` may never do (it once failed a Debian build).
