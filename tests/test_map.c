@@ -1355,7 +1355,10 @@ START_TEST(test_prefault)
 	warm = faults_of_first_pass(m, keys, true);
 	/* Read faults map up to 16 pages each (fault_around_bytes). */
 	ck_assert_msg(cold >= 64, "a cold pass took only %ld faults", cold);
-	if (populate_works())
+	if (under_valgrind())	/* it counts valgrind's own faults too */
+		printf("SKIP (part): test_prefault's fault counts, under valgrind: "
+		       "%ld prefaulted, %ld cold (natively 0 and 257)\n", warm, cold);
+	else if (populate_works())
 		ck_assert_msg(warm < cold / 8, "prefaulted: %ld faults, cold: %ld",
 			      warm, cold);
 	else
