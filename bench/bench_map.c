@@ -422,8 +422,10 @@ static int64_t *make_keys(uint64_t size)
 }
 
 /* insert and put_many, a fresh table per repetition, for every size first:
- * forked while this process has run no contender (a library's state, such
- * as liburcu's call_rcu thread, does not survive a fork). */
+ * forked before any map contender has run in this process (only the
+ * primitives' benchmarks, which use no peer library, may have), since a
+ * library's state, such as liburcu's call_rcu thread, does not survive a
+ * fork. */
 static int fresh_phase(const struct options *o, const struct table_impl *const *tables,
 		       int ntables, const struct mode *modes, int nmodes,
 		       uint64_t size, struct result *rs, int n, int max)

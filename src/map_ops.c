@@ -415,7 +415,8 @@ get_past_second(struct satomic_map *m, uint64_t w, uint64_t h, uint64_t i,
 
 /*
  * The common cases, the key in its home slot or the next one, or either
- * EMPTY (at load 0.5, more than 80% of the lookups), are guess_probe for
+ * EMPTY (at load 0.5, linear probing decides 89% of the hits and 70% of
+ * the misses within those two slots, by simulation), are guess_probe for
  * two slots, kept to a few instructions and to registers that need no
  * saving: a lookup's speed here is set by how many can be in flight at
  * once, that is by its length.  get_past_second goes on from there.

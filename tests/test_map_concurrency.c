@@ -307,13 +307,13 @@ static void writer(struct kill_test *kt, int i)
 			if (satomic_map_insert(kt->m, key_of(i, j), value_of(key_of(i, j))) != 0)
 				_exit(1);
 			satomic_store_u64(&a->inserted, j + 1);
-		}
-		if (j < WRITES && j >= 8 && j % 2 == 0) {
-			uint64_t r = a->removed;
+			if (j >= 8 && j % 2 == 0) {
+				uint64_t r = a->removed;
 
-			if (satomic_map_remove(kt->m, key_of(i, r), NULL) != 0)
-				_exit(2);
-			satomic_store_u64(&a->removed, r + 1);
+				if (satomic_map_remove(kt->m, key_of(i, r), NULL) != 0)
+					_exit(2);
+				satomic_store_u64(&a->removed, r + 1);
+			}
 		}
 		if (satomic_map_fetch_add(kt->m, -(int64_t)i - 1, 1, NULL) != 0)
 			_exit(3);
