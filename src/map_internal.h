@@ -241,12 +241,9 @@ static inline void fast_word_init(struct satomic_map *m)
 	m->fast_word = (uint64_t)m->min_log2;	/* area 0, generation 0 */
 }
 
-/* The home slot of the key hashed h in the table the guess w names. */
-static inline const struct slot *fast_home(const struct satomic_map *m,
-					   uint64_t w, uint64_t h)
+/* The home slot of the key hashed h in the table whose fast_desc entry is d. */
+static inline const struct slot *desc_home_slot(uintptr_t d, uint64_t h)
 {
-	uintptr_t d = fast_table(m, w);
-
 	return DESC_SLOTS(d) + desc_home(d, h);
 }
 

@@ -1019,42 +1019,56 @@ FETCH_OP(fetch_xor, OP_XOR)
  * or a key needs the general path, those keys go through lookup().
  */
 #define BATCH 16
+_Static_assert(BATCH <= 32, "a batch's undecided keys are the bits of a uint32_t");
 
 static void hash_batch(struct satomic_map *m, const int64_t *keys,
-		       size_t len, uint64_t *h, int for_write)
+		       size_t len, uint64_t *restrict h, int for_write)
 {
-	uint64_t w;
+	uintptr_t d;
 	size_t j;
 
 	/* The guess, current if the state word allows (as get_general
 	 * sets it): a map only ever written would keep the guess it was
 	 * opened with, the first table, and prefetch nothing useful. */
 	(void)fast_word_set(m, state_load(m));
-	w = __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED);
+	d = fast_table(m, __atomic_load_n(&m->fast_word, __ATOMIC_RELAXED));
 
+	/* Locality 3 (prefetcht0): the non-temporal hint made the batches
+	 * slower than no prefetch at all on an Intel Xeon (doc/benchmarks.md). */
 	for (j = 0; j < len; j++) {
 		h[j] = key_hash(m, keys[j]);
 		if (for_write)	/* the guess may be stale: a hint only */
-			__builtin_prefetch(fast_home(m, w, h[j]), 1, 0);
+			__builtin_prefetch(desc_home_slot(d, h[j]), 1, 3);
 		else
-			__builtin_prefetch(fast_home(m, w, h[j]), 0, 0);
+			__builtin_prefetch(desc_home_slot(d, h[j]), 0, 3);
 	}
 }
 
-/* Probe a batch in the current table: r[j] 1 present, 0 absent, -1 not
- * decided here.  Returns false if the state word is no guess to use. */
-static bool probe_batch(struct satomic_map *m, const uint64_t *h,
-			size_t len, int *r, uint64_t *v)
+/*
+ * Probe a batch in the current table: found[j], and for a key found its
+ * value in v[j]; the bits of *undecided name the keys that lookup() must
+ * decide.  False if the state word is no guess to use or moved meanwhile:
+ * then nothing here stands (the caller decides every key).
+ */
+static bool probe_batch(struct satomic_map *m, const uint64_t *h, size_t len,
+			bool *restrict found, uint64_t *restrict v,
+			uint32_t *undecided)
 {
 	const uint64_t w = state_load(m);
+	uint32_t slow = 0;
 	uintptr_t d;
 	size_t j;
+	int r;
 
 	if (!fast_word_set(m, w))
 		return false;	/* migrating: the general path */
 	d = fast_table(m, w);	/* read once for the batch */
-	for (j = 0; j < len; j++)
-		r[j] = guess_probe(d, h[j], &v[j]);
+	for (j = 0; j < len; j++) {
+		r = guess_probe(d, h[j], &v[j]);
+		found[j] = r > 0;
+		slow |= (uint32_t)(r < 0) << j;
+	}
+	*undecided = slow;
 	return guess_confirmed(m, w);
 }
 
@@ -1062,10 +1076,13 @@ int64_t satomic_map_get_many(struct satomic_map *m, const int64_t *keys,
 			     size_t n, int64_t *values, bool *found)
 {
 	uint64_t h[2][BATCH], v[BATCH];
-	int r[BATCH], err;
-	int64_t hits = 0;
+	bool found_here[BATCH];
+	uint32_t slow;
+	int64_t hits = 0, *out;
 	size_t base, j, len, next;
 	unsigned cur = 0;
+	bool *fnd;
+	int err;
 
 	if (m == NULL || (keys == NULL && n > 0))
 		return -EINVAL;
@@ -1078,22 +1095,25 @@ int64_t satomic_map_get_many(struct satomic_map *m, const int64_t *keys,
 		if (next < n)
 			hash_batch(m, keys + next, n - next < BATCH ? n - next : BATCH,
 				   h[cur ^ 1], 0);
-		if (!probe_batch(m, h[cur], len, r, v))
-			for (j = 0; j < len; j++)
-				r[j] = -1;
-		for (j = 0; j < len; j++) {
-			if (__builtin_expect(r[j] < 0, 0)) {
-				err = get_general(m, h[cur][j], (int64_t *)&v[j]);
-				if (err != 0 && err != -ENOENT)
-					return err;
-				r[j] = err == 0;
-			}
-			if (found)
-				found[base + j] = r[j];
-			if (r[j] && values)
-				values[base + j] = (int64_t)v[j];
-			hits += r[j];
+		/* Either array NULL: the batch's results go to scratch. */
+		fnd = found ? found + base : found_here;
+		out = values ? values + base : (int64_t *)v;
+		if (!probe_batch(m, h[cur], len, fnd, v, &slow))
+			slow = (uint32_t)((2ull << (len - 1)) - 1);	/* all */
+		for (; slow != 0; slow &= slow - 1) {
+			j = (size_t)__builtin_ctz(slow);
+			err = get_general(m, h[cur][j], (int64_t *)&v[j]);
+			if (err != 0 && err != -ENOENT)
+				return err;
+			fnd[j] = err == 0;
 		}
+		/* Values only for the keys found: the others' stay as the
+		 * caller set them (satomic_map_get(3)). */
+		for (j = 0; j < len; j++)
+			if (fnd[j]) {
+				out[j] = (int64_t)v[j];
+				hits++;
+			}
 	}
 	return hits;
 }

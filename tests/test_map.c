@@ -890,6 +890,64 @@ START_TEST(test_churn_is_bounded)
 }
 END_TEST
 
+/*
+ * get_many over removed keys (a key's own tombstone sends the fast probe to
+ * the general path), re-inserted and never-inserted ones, in every batch
+ * length around the internal batch of 16: each key's answer as
+ * satomic_map_get's, absent keys' values untouched.
+ */
+START_TEST(test_batches_past_tombstones)
+{
+	enum { KEYS = 3000, ASKED = 3500, SENTINEL = -777 };
+	struct satomic_map *m = new_map(4096, 0);
+	struct satomic_map_stats st;
+	int64_t *keys = malloc(ASKED * sizeof(int64_t));
+	int64_t *got = malloc(ASKED * sizeof(int64_t)), v;
+	bool *found = malloc(ASKED);
+	size_t i, len, base;
+	int64_t hits, want_hits;
+
+	ck_assert_ptr_nonnull(keys);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_ptr_nonnull(found);
+	for (i = 0; i < ASKED; i++)	/* the last 500 never inserted */
+		keys[i] = (int64_t)(i * 0x9e3779b97f4a7c15ull);
+	for (i = 0; i < KEYS; i++)
+		ck_assert_int_eq(satomic_map_insert(m, keys[i], (int64_t)i - 1000), 0);
+	for (i = 0; i < KEYS; i += 3)
+		ck_assert_int_eq(satomic_map_remove(m, keys[i], NULL), 0);
+	for (i = 0; i < KEYS; i += 6)	/* some back */
+		ck_assert_int_eq(satomic_map_insert(m, keys[i], (int64_t)i), 0);
+	ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	ck_assert_uint_gt(st.tombstones, 0);	/* else this tests nothing new */
+
+	for (len = 1; len <= 40; len++) {
+		for (base = 0; base + len <= ASKED; base += len) {
+			for (i = 0; i < len; i++) {
+				got[i] = SENTINEL;
+				found[i] = i & 1;
+			}
+			hits = satomic_map_get_many(m, keys + base, len, got, found);
+			want_hits = 0;
+			for (i = 0; i < len; i++) {
+				int r = satomic_map_get(m, keys[base + i], &v);
+
+				want_hits += r == 0;
+				ck_assert_int_eq(found[i], r == 0);
+				ck_assert_int_eq(got[i], r == 0 ? v : SENTINEL);
+			}
+			ck_assert_int_eq(hits, want_hits);
+			ck_assert_int_eq(satomic_map_get_many(m, keys + base, len,
+							      NULL, NULL), want_hits);
+		}
+	}
+	free(keys);
+	free(got);
+	free(found);
+	satomic_map_close(m);
+}
+END_TEST
+
 START_TEST(test_batches)
 {
 	struct satomic_map *m = new_map(100, 0);
@@ -1588,6 +1646,7 @@ int main(void)
 	tcase_add_test(tc, test_growth);
 	tcase_add_test(tc, test_churn_is_bounded);
 	tcase_add_test(tc, test_batches);
+	tcase_add_test(tc, test_batches_past_tombstones);
 	tcase_add_test(tc, test_named);
 	tcase_add_test(tc, test_named_fifo);
 	tcase_add_test(tc, test_named_foreign_owner);
