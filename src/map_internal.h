@@ -437,8 +437,18 @@ static inline struct reg_node *reg_self(struct satomic_map *m)
 
 	return n != NULL ? n : reg_find(m);
 }
-int reg_claim(struct satomic_map *m, unsigned *index);
-void reg_release(struct satomic_map *m, unsigned index);
+/* A claim of a registry slot: the slot, and the incarnation the claim gave
+ * it (the same slot claimed again later is another claim). */
+struct reg_ticket {
+	unsigned index;
+	uint64_t incarnation;
+};
+int reg_claim(struct satomic_map *m, struct reg_ticket *t);
+/* Whether claim t still holds, made by this process: a forked child
+ * inherits its parent's claims as memory only. */
+bool reg_mine(const struct satomic_map *m, const struct reg_ticket *t);
+/* End claim t; nothing if it is not this process's (reg_mine). */
+void reg_release(struct satomic_map *m, const struct reg_ticket *t);
 void reg_detach(struct satomic_map *m);
 bool reg_alive(const struct participant *p, uint64_t incarnation);
 bool reg_pinned(struct satomic_map *m, uint64_t gen);

@@ -182,7 +182,7 @@ static bool reclaim(struct participant *p, uint64_t owner)
 	return true;
 }
 
-int reg_claim(struct satomic_map *m, unsigned *index)
+int reg_claim(struct satomic_map *m, struct reg_ticket *t)
 {
 	unsigned i, pass;
 
@@ -204,9 +204,10 @@ int reg_claim(struct satomic_map *m, unsigned *index)
 							false, __ATOMIC_ACQ_REL,
 							__ATOMIC_RELAXED)) {
 				CRASH_POINT();
-				__atomic_fetch_add(&p->incarnation, 1, __ATOMIC_ACQ_REL);
+				t->incarnation = __atomic_add_fetch(&p->incarnation, 1,
+								    __ATOMIC_ACQ_REL);
 				__atomic_store_n(&p->announce, 0, __ATOMIC_RELEASE);
-				*index = i;
+				t->index = i;
 				return 0;
 			}
 		}
@@ -214,25 +215,42 @@ int reg_claim(struct satomic_map *m, unsigned *index)
 	return -EAGAIN;
 }
 
-void reg_release(struct satomic_map *m, unsigned index)
+bool reg_mine(const struct satomic_map *m, const struct reg_ticket *t)
 {
-	if (index < m->registry_slots)
-		slot_free(&m->registry[index]);
+	const struct participant *p;
+
+	pthread_once(&reg_once, reg_init);
+	if (t->index >= m->registry_slots)
+		return false;
+	p = &m->registry[t->index];
+	/* Relaxed, both: while the claim holds, only its process stores
+	 * there (a reclaimer only takes the slot of a dead process). */
+	return __atomic_load_n(&p->owner, __ATOMIC_RELAXED) == reg_owner &&
+	       __atomic_load_n(&p->incarnation, __ATOMIC_RELAXED) == t->incarnation;
+}
+
+void reg_release(struct satomic_map *m, const struct reg_ticket *t)
+{
+	/* Only this process's claim: a forked child that ends a scan it
+	 * inherited must not free the parent's slot (and unpin its table),
+	 * nor one it claimed since for itself. */
+	if (reg_mine(m, t))
+		slot_free(&m->registry[t->index]);
 }
 
 static struct reg_node *register_thread(struct satomic_map *m)
 {
 	struct reg_node *n = calloc(1, sizeof(*n));
-	unsigned index;
+	struct reg_ticket t;
 
-	if (n == NULL || reg_claim(m, &index) != 0) {
+	if (n == NULL || reg_claim(m, &t) != 0) {
 		free(n);
 		return NULL;
 	}
 	n->serial = m->serial;
 	n->owner = reg_owner;
-	n->p = &m->registry[index];
-	n->index = index;
+	n->p = &m->registry[t.index];
+	n->index = t.index;
 	n->map = m;
 	pthread_mutex_lock(&reg_lock);
 	n->next_in_map = m->nodes;

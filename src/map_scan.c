@@ -18,24 +18,24 @@
 
 struct satomic_map_iter {
 	struct satomic_map *map;
-	unsigned index;		/* the scan's registry slot */
+	struct reg_ticket claim;	/* the scan's registry slot */
 	struct table t;
 	uint64_t pos;
 };
 
 /* Claim a slot and announce the current state; with `settle`, first help
  * any running migration to its end, so one table holds every key. */
-static int scan_enter(struct satomic_map *m, bool settle, unsigned *index,
-		      struct view *v)
+static int scan_enter(struct satomic_map *m, bool settle,
+		      struct reg_ticket *claim, struct view *v)
 {
 	struct participant *p;
 	int err;
 
 	if (m == NULL)
 		return -EINVAL;
-	if ((err = reg_claim(m, index)) != 0)
+	if ((err = reg_claim(m, claim)) != 0)
 		return err;
-	p = &m->registry[*index];
+	p = &m->registry[claim->index];
 	for (;;) {
 		if ((err = reg_enter(m, p, v)) != 0)
 			break;
@@ -44,7 +44,7 @@ static int scan_enter(struct satomic_map *m, bool settle, unsigned *index,
 		if ((err = migrate_finish(m, v)) != 0)
 			break;
 	}
-	reg_release(m, *index);
+	reg_release(m, claim);
 	return err;
 }
 
@@ -59,7 +59,7 @@ int satomic_map_iter_begin(struct satomic_map *m, struct satomic_map_iter **out)
 	it = calloc(1, sizeof(*it));
 	if (it == NULL)
 		return -ENOMEM;
-	if ((err = scan_enter(m, true, &it->index, &v)) != 0) {
+	if ((err = scan_enter(m, true, &it->claim, &v)) != 0) {
 		free(it);
 		return err;
 	}
@@ -84,6 +84,8 @@ int satomic_map_iter_next(struct satomic_map_iter *it, int64_t *key,
 
 	if (it == NULL)
 		return -EINVAL;
+	if (!reg_mine(it->map, &it->claim))
+		return -EPERM;	/* a parent's, inherited through fork */
 	t = &it->t;
 	while (it->pos <= t->mask) {
 		uint64_t i = it->pos++;
@@ -113,7 +115,7 @@ void satomic_map_iter_end(struct satomic_map_iter *it)
 {
 	if (it == NULL)
 		return;
-	reg_release(it->map, it->index);
+	reg_release(it->map, &it->claim);
 	free(it);
 }
 
@@ -140,12 +142,12 @@ int satomic_map_stats(struct satomic_map *m, struct satomic_map_stats *st)
 	struct view v;
 	const struct table *t;
 	uint64_t i, kw, vw, d, sum = 0;
-	unsigned index;
+	struct reg_ticket claim;
 	int err;
 
 	if (st == NULL)
 		return -EINVAL;
-	if ((err = scan_enter(m, false, &index, &v)) != 0)
+	if ((err = scan_enter(m, false, &claim, &v)) != 0)
 		return err;
 	memset(st, 0, sizeof(*st));
 	t = v.migrating ? &v.tgt : &v.cur;
@@ -170,7 +172,7 @@ int satomic_map_stats(struct satomic_map *m, struct satomic_map_stats *st)
 	st->migrations = __atomic_load_n(&m->hdr->migrations, __ATOMIC_RELAXED);
 	st->migrating = v.migrating;
 	st->bytes_reserved = m->size;
-	reg_release(m, index);
+	reg_release(m, &claim);
 	st->count = (uint64_t)satomic_map_count(m);
 	return 0;
 }
@@ -268,12 +270,12 @@ int satomic_map_check(struct satomic_map *m, char *report, size_t size)
 {
 	struct view v;
 	uint64_t live, used, tlive = 0, tused = 0, a;
-	unsigned index;
+	struct reg_ticket claim;
 	int err;
 
 	if (report && size)
 		report[0] = '\0';
-	if ((err = scan_enter(m, false, &index, &v)) != 0)
+	if ((err = scan_enter(m, false, &claim, &v)) != 0)
 		return err == -EUCLEAN
 			? check_fail(report, size, "the state word names no valid table")
 			: err;
@@ -304,6 +306,6 @@ int satomic_map_check(struct satomic_map *m, char *report, size_t size)
 			 counted == (int64_t)(live + tlive) ? "" :
 			 " (off: operations in flight, or a process died in one)");
 	}
-	reg_release(m, index);
+	reg_release(m, &claim);
 	return err;
 }

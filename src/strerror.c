@@ -23,7 +23,8 @@ static const struct {
 		 "who could change any value in it (open it with the FOREIGN_OK "
 		 "flag if you trust that user); or, for mlock, the locked-memory "
 		 "limit RLIMIT_MEMLOCK is 0 and CAP_IPC_LOCK is missing (raise it "
-		 "with `ulimit -l` or limits.conf)" },
+		 "with `ulimit -l` or limits.conf); or a map iterator that "
+		 "another process began (a parent, before fork)" },
 	{ ENOMEM, "out of memory, or the locked-memory limit RLIMIT_MEMLOCK "
 		  "(`ulimit -l`) is lower than the memory to lock" },
 	{ ENOSPC, "no space left: the shared-memory file system is full, or "

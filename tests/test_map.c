@@ -774,6 +774,57 @@ START_TEST(test_default_max_capacity)
 }
 END_TEST
 
+/*
+ * An iterator belongs to the process that began it: in a forked child,
+ * satomic_map_iter_next fails with -EPERM and satomic_map_iter_end only
+ * frees it, so the parent's table stays pinned through the growths after
+ * (a child that released the parent's registry slot let them reuse it).
+ */
+START_TEST(test_iterator_across_fork)
+{
+	enum { FIRST = 40, MORE = 20000 };
+	struct satomic_map *m = new_map(64, 0);
+	struct satomic_map_iter *it;
+	bool seen[FIRST] = { false };
+	int64_t i, k, v;
+	int status, r;
+	pid_t pid;
+
+	for (i = 0; i < FIRST; i++)
+		ck_assert_int_eq(satomic_map_insert(m, i, -i), 0);
+	ck_assert_int_eq(satomic_map_iter_begin(m, &it), 0);
+	ck_assert_int_eq(satomic_map_iter_next(it, &k, &v), 1);
+	ck_assert(k >= 0 && k < FIRST && v == -k);
+	seen[k] = true;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		r = satomic_map_iter_next(it, &k, &v);
+		satomic_map_iter_end(it);
+		_exit(r == -EPERM ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_ptr_nonnull(strstr(satomic_strerror(-EPERM), "iterator"));
+
+	for (i = FIRST; i < MORE; i++)	/* migrations: areas come round */
+		ck_assert_int_eq(satomic_map_insert(m, i, -i), 0);
+	while ((r = satomic_map_iter_next(it, &k, &v)) == 1) {
+		ck_assert(k >= 0 && k < MORE && v == -k);
+		if (k < FIRST) {	/* present throughout: exactly once */
+			ck_assert(!seen[k]);
+			seen[k] = true;
+		}
+	}
+	ck_assert_int_eq(r, 0);
+	for (i = 0; i < FIRST; i++)
+		ck_assert(seen[i]);
+	satomic_map_iter_end(it);
+	assert_sound(m);
+	satomic_map_close(m);
+}
+END_TEST
+
 START_TEST(test_iterator_and_clear)
 {
 	struct satomic_map *m = new_map(10, 0);
@@ -1642,6 +1693,7 @@ int main(void)
 	tcase_add_test(tc, test_churn_at_max_capacity);
 	tcase_add_test(tc, test_default_max_capacity);
 	tcase_add_test(tc, test_iterator_and_clear);
+	tcase_add_test(tc, test_iterator_across_fork);
 	tcase_add_test(tc, test_stats);
 	tcase_add_test(tc, test_growth);
 	tcase_add_test(tc, test_churn_is_bounded);

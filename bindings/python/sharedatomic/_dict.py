@@ -85,7 +85,10 @@ class AtomicDict(native.Map, MutableMapping):
     iterators started and not finished, writers anywhere get
     ``BlockingIOError`` (and so does the ``next()`` that would start one
     more).  After ``close()``, an iterator raises ``ValueError`` at its
-    next ``next()``, started or not.
+    next ``next()``, started or not.  A started iterator belongs to its
+    process: in a child that ``fork`` copied it into, ``next()`` raises
+    ``PermissionError`` and the parent's iteration goes on unharmed (one
+    not yet started starts in the child as usual).
     """
 
     __hash__ = None  # type: ignore[assignment]

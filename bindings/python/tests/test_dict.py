@@ -183,6 +183,35 @@ class DictAcrossProcesses(unittest.TestCase):
             self.assertEqual(d[-7], 400)
             self.assertEqual(len(d), 401)
 
+    def test_iterator_started_before_fork(self):
+        """An iterator is its process's: next() in a forked child raises
+        PermissionError (an unstarted one starts there as usual), and its
+        end in the child leaves the parent's iteration whole, growths
+        after included (it used to free the parent's registry slot)."""
+        with AtomicDict(capacity=64) as d:
+            for k in range(40):
+                d[k] = -k
+            it = iter(d)
+            first = [next(it)]
+            unstarted = iter(d)
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover (the child)
+                code = 1
+                try:
+                    try:
+                        next(it)
+                    except PermissionError:
+                        code = 0 if sorted(unstarted) == list(range(40)) else 2
+                    del it
+                finally:
+                    os._exit(code)
+            _, status = os.waitpid(pid, 0)
+            self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+            for k in range(40, 20000):  # growths: areas come round
+                d[k] = -k
+            early = [k for k in first + list(it) if k < 40]
+            self.assertEqual(sorted(early), list(range(40)))
+
     def test_fork_pool(self):
         ctx = multiprocessing.get_context("fork")
         with AtomicDict() as d, ctx.Pool(4) as pool:
