@@ -85,6 +85,16 @@ else
 	expect 0 "sound" "map check" -- satomic map check "$name"
 	expect 0 "removed -1" "map del" -- satomic map del "$name" 16
 	expect 3 "no such key: 16" "map get missing key" -- satomic map get "$name" 16
+	# Output that cannot be written fails the command (status 1, a message).
+	for cmd in "map get $name -9223372036854775808" "map dump $name" "map stats $name" ls; do
+		# shellcheck disable=SC2086
+		expect_streams 1 "" "cannot write the output" "$cmd >/dev/full" -- sh -c \
+			'"$@" >/dev/full' sh "$top_builddir/libtool" --mode=execute \
+			"$top_builddir/tools/satomic" $cmd
+	done
+	expect 1 "cannot write the output" "map dump >&-" -- sh -c \
+		'"$@" >&-' sh "$top_builddir/libtool" --mode=execute "$top_builddir/tools/satomic" \
+		map dump "$name"
 	expect 0 "$name *map" "ls" -- satomic ls
 	expect 0 "^$name *map *[0-9.]*[KMG] *[0-9.]*[KMG]  0600" "ls NAME: sizes" -- satomic ls "$name"
 	expect 0 "^NAME  *KIND  *RESERVED  *USED  *MODE  *UID  *CREATED$" "ls header" -- satomic ls

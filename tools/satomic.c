@@ -749,7 +749,7 @@ static const char *help_prefix(int argc, char **argv, char *buf, size_t size)
 	return NULL;
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
 	const struct cmd *c;
 	const char *prefix;
@@ -815,4 +815,19 @@ int main(int argc, char **argv)
 		if (check_name(c, argv[i]))
 			return EXIT_USAGE;
 	return c->run(c, argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+	int status = run_command(argc, argv);
+
+	/* Output that could not be written (a full disk, a closed stdout)
+	 * fails the command, as in coreutils: `satomic map dump >/dev/full`
+	 * must not exit 0. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write the output: %s\n", prog,
+			strerror(errno ? errno : EIO));
+		return status ? status : EXIT_FAILED;
+	}
+	return status;
 }
