@@ -146,13 +146,31 @@ class _Atomic:
         return format(self.get(), spec)
 
 
-class _AtomicInteger(_Atomic):
+class _AtomicNumber(_Atomic):
+    """Arithmetic on a snapshot of the value: AtomicInt, AtomicUInt and
+    AtomicFloat (AtomicBool is no number: True + 1 would be ambiguous)."""
+
     __slots__ = ()
 
     def __int__(self) -> int:
         return int(self.get())
 
-    __index__ = __int__
+    def __add__(self, n):
+        return self.get() + (n.get() if isinstance(n, _Atomic) else n)
+
+    __radd__ = __add__
+
+    def __sub__(self, n):
+        return self.get() - (n.get() if isinstance(n, _Atomic) else n)
+
+    def __rsub__(self, n):
+        return n - self.get()
+
+
+class _AtomicInteger(_AtomicNumber):
+    __slots__ = ()
+
+    __index__ = _AtomicNumber.__int__
 
     def __iadd__(self, n: int):
         """a += n: one atomic add (not a load and a store)."""
@@ -178,17 +196,6 @@ class _AtomicInteger(_Atomic):
         """a ^= n: one atomic xor."""
         self.xor_and_fetch(n)
         return self
-
-    def __add__(self, n):
-        return self.get() + (n.get() if isinstance(n, _Atomic) else n)
-
-    __radd__ = __add__
-
-    def __sub__(self, n):
-        return self.get() - (n.get() if isinstance(n, _Atomic) else n)
-
-    def __rsub__(self, n):
-        return n - self.get()
 
 
 class AtomicInt(_AtomicInteger, native.IntValue):
@@ -221,10 +228,12 @@ class AtomicUInt(_AtomicInteger, native.IntValue):
     _kind = _U64
 
 
-class AtomicFloat(_Atomic, native.Value):
+class AtomicFloat(_AtomicNumber, native.Value):
     """A double in shared memory: get/set, get_and_set, compare_and_set
     (compares bit patterns: -0.0 differs from 0.0), add_and_fetch and
-    fetch_and_add (a compare-and-swap loop); ``a += x`` is atomic."""
+    fetch_and_add (a compare-and-swap loop); ``a += x`` and ``a -= x`` are
+    atomic.  As a number: ``float(a)``, ``int(a)``, ``a == 0.5``,
+    ``a < b``, ``a + 1`` read the current value."""
 
     __slots__ = ("name", "_owner", "_pid", "__weakref__")
     _kind = _F64
@@ -252,7 +261,8 @@ class AtomicFloat(_Atomic, native.Value):
 
 class AtomicBool(_Atomic, native.Value):
     """A boolean in shared memory: get/set, get_and_set, compare_and_set;
-    ``bool(a)`` reads it."""
+    ``bool(a)``, ``a == True`` read it.  No arithmetic and no in-place
+    operators: use compare_and_set or get_and_set to change it."""
 
     __slots__ = ("name", "_owner", "_pid", "__weakref__")
     _kind = _BOOL

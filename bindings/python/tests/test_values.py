@@ -1,5 +1,6 @@
 """Tests of the typed atomics: semantics, errors, across processes."""
 
+import ast
 import multiprocessing
 import os
 import pickle
@@ -7,7 +8,7 @@ import threading
 import time
 import unittest
 
-from sharedatomic import AtomicBool, AtomicFloat, AtomicInt, AtomicUInt
+from sharedatomic import AtomicBool, AtomicDict, AtomicFloat, AtomicInt, AtomicUInt
 
 
 def add_many(a, n):
@@ -103,6 +104,55 @@ class Values(unittest.TestCase):
             self.assertTrue(b.compare_and_set(True, False))
             with self.assertRaises(TypeError):
                 b.set(2)
+
+    def test_as_numbers(self):
+        """The README: the numeric ones behave as numbers (int(a),
+        float(a), a == 3, a < b, a + 1 read the value; a += 1 and a -= 1
+        are atomic, and &=, |=, ^= on the integers); AtomicBool is read
+        with bool(a) or a == True, and has no arithmetic."""
+        for kind, start in ((AtomicInt, 6), (AtomicUInt, 6), (AtomicFloat, 6.0)):
+            with self.subTest(kind=kind.__name__), kind(start) as a, kind(start + 1) as b:
+                self.assertEqual((int(a), float(a)), (6, 6.0))
+                self.assertTrue(a == 6 and a != 7 and a < b and b > a and a <= 6 <= a)
+                self.assertEqual((a + 1, 1 + a, a - 1, 10 - a, a + b), (7, 7, 5, 4, 13))
+                same = a
+                a += 2
+                a -= 1
+                self.assertIs(a, same)  # in place: the same shared value
+                self.assertEqual(a.get(), 7)
+                if kind is not AtomicFloat:
+                    a &= 0b110
+                    a |= 0b1000
+                    a ^= 1
+                    self.assertEqual(a.get(), 0b1111)
+                    self.assertEqual(range(20)[a], 15)  # __index__
+        with AtomicBool(True) as t:
+            self.assertTrue(bool(t) and t == True)  # noqa: E712
+            t.set(False)
+            self.assertFalse(bool(t) or t == True)  # noqa: E712
+            with self.assertRaises(TypeError):
+                t + 1
+            with self.assertRaises(TypeError):
+                t += 1
+
+    def test_stubs_are_positional_only(self):
+        """The C methods take no keywords, and _native.pyi says so ('/'),
+        so that a type checker rejects what would raise TypeError."""
+        stub = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            os.pardir, "sharedatomic", "_native.pyi")
+        with open(stub) as f:
+            tree = ast.parse(f.read())
+        defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+        self.assertGreater(len(defs), 30)
+        for d in defs:  # self alone needs no '/'
+            a = d.args
+            self.assertIn([x.arg for x in a.args], ([], ["self"]), d.name)
+            self.assertEqual((a.kwonlyargs, a.vararg, a.kwarg), ([], None, None), d.name)
+        with AtomicDict() as m, AtomicInt(1) as i:
+            with self.assertRaises(TypeError):
+                m.add(1, delta=5)
+            with self.assertRaises(TypeError):
+                i.compare_and_set(expected=1, new=2)
 
     def test_named_and_pickled(self):
         with AtomicInt(7) as a:
