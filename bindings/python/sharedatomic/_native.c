@@ -730,6 +730,24 @@ static PyTypeObject MapType = {
 
 enum { K_I64, K_U64, K_F64, K_BOOL };
 
+/*
+ * The kind a region was created for, in its second word (written before
+ * the name appears): "SATOMIC" and the kind in the low byte.  A region
+ * without the mark (made by C, or by a version before the mark) opens as
+ * any kind, as before.
+ */
+#define KIND_MARK 0x5341544f4d494300ull
+#define KIND_MARK_OF(kind) (KIND_MARK | (uint64_t)(kind))
+
+static const char *kind_name(uint64_t kind)
+{
+	static const char *const names[] = {
+		"an AtomicInt", "an AtomicUInt", "an AtomicFloat", "an AtomicBool",
+	};
+
+	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "another type";
+}
+
 typedef struct {
 	PyObject_HEAD
 	struct satomic_region *region;
@@ -772,6 +790,7 @@ static PyObject *Value_attach(ValueObject *self, PyObject *const *args, Py_ssize
 	long kind, create;
 	int err;
 	struct satomic_region *region;
+	uint64_t *mark, seen;
 
 	if (!nargs(n, 3, "_attach(name, kind, create)"))
 		return NULL;
@@ -798,6 +817,18 @@ static PyObject *Value_attach(ValueObject *self, PyObject *const *args, Py_ssize
 	if (satomic_region_size(region) < 8) {
 		satomic_region_close(region);
 		PyErr_Format(PyExc_ValueError, "%S: region too small for a value", args[0]);
+		return NULL;
+	}
+	mark = (uint64_t *)satomic_region_data(region) + 1;
+	if (satomic_region_size(region) < 16) {
+		/* a region made by C for one word: no room for a mark */
+	} else if (create) {
+		__atomic_store_n(mark, KIND_MARK_OF(kind), __ATOMIC_RELAXED);
+	} else if (((seen = __atomic_load_n(mark, __ATOMIC_RELAXED)) & ~0xffull) == KIND_MARK &&
+		   seen != KIND_MARK_OF(kind)) {
+		satomic_region_close(region);
+		PyErr_Format(PyExc_TypeError, "%S holds %s, not %s", args[0],
+			     kind_name(seen & 0xff), kind_name((uint64_t)kind));
 		return NULL;
 	}
 	self->region = region;

@@ -207,7 +207,8 @@ class AtomicInt(_AtomicInteger, native.IntValue):
     written before the name appears, so every process that opens the name
     sees it (or what was stored since), never 0: many processes may all
     call ``AtomicInt(7, name=n)``; one creates it, the others open it, and
-    the others' ``value`` is ignored.
+    the others' ``value`` is ignored.  Opening the name as another type
+    (``AtomicFloat(name=n)``) raises ``TypeError``.
 
     Atomic operations: get/set (and the ``value`` property), get_and_set,
     compare_and_set, add_and_fetch ... nand_and_fetch (return the new

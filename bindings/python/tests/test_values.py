@@ -135,6 +135,20 @@ class Values(unittest.TestCase):
             with self.assertRaises(TypeError):
                 t += 1
 
+    def test_opened_as_its_own_type(self):
+        """Opening a name as another type than it was made with raises
+        TypeError naming both (it used to read an int's bits as a float)."""
+        name = "/sharedatomic-test-%d-kind" % os.getpid()
+        with AtomicInt(7, name=name) as a:
+            try:
+                for other in (AtomicUInt, AtomicFloat, AtomicBool):
+                    with self.assertRaisesRegex(TypeError, "holds an AtomicInt, not an " + other.__name__):
+                        other(name=name)
+                with AtomicInt(name=name, create=False) as same:
+                    self.assertEqual(same.get(), 7)
+            finally:
+                a.unlink()
+
     def test_stubs_are_positional_only(self):
         """The C methods take no keywords, and _native.pyi says so ('/'),
         so that a type checker rejects what would raise TypeError."""
