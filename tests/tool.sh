@@ -80,10 +80,12 @@ else
 	expect 0 "replaced 42" "map put again" -- satomic map put "$name" -9223372036854775808 43
 	expect 0 "^43$" "map get" -- satomic map get "$name" -9223372036854775808
 	expect 0 "" "map put hex" -- satomic map put "$name" 0x10 -1
+	expect 0 "^-1$" "a number with a sign" -- satomic map get "$name" +16
 	expect 0 "^16 -1$" "map dump" -- satomic map dump "$name"
 	expect 0 "count: *2" "map stats" -- satomic map stats "$name"
 	expect 0 "sound" "map check" -- satomic map check "$name"
 	expect 0 "removed -1" "map del" -- satomic map del "$name" 16
+	expect 0 "" "json help prints as always" -- satomic --json help
 	expect 3 "no such key: 16" "map get missing key" -- satomic map get "$name" 16
 	# Output that cannot be written fails the command (status 1, a message).
 	for cmd in "map get $name -9223372036854775808" "map dump $name" "map stats $name" ls; do

@@ -39,7 +39,18 @@ static int PyModule_AddObjectRef(PyObject *m, const char *name, PyObject *o)
 
 static PyObject *MapFullError;
 
-/* Raise the exception matching a negative errno result of the library. */
+/* KeyError(key), as dict raises it: the key its only argument, even a
+ * tuple (PyErr_SetObject would spread a tuple's items into the args). */
+static void key_error(PyObject *key)
+{
+	PyObject *args = PyTuple_Pack(1, key);
+
+	if (args != NULL) {
+		PyErr_SetObject(PyExc_KeyError, args);
+		Py_DECREF(args);
+	}
+}
+
 /* A fast-call method's argument count: false, with TypeError giving the
  * method's signature, when it is not `want`. */
 static bool nargs(Py_ssize_t n, Py_ssize_t want, const char *signature)
@@ -51,10 +62,16 @@ static bool nargs(Py_ssize_t n, Py_ssize_t want, const char *signature)
 	return false;
 }
 
+/* Raise the exception matching a negative errno result of the library;
+ * what: the name of the segment, if one is concerned. */
 static PyObject *raise_err(int err, PyObject *what)
 {
 	int code = -err;
-	const char *text = satomic_strerror(err);
+	/* satomic_strerror's EPERM names a C flag that Python does not have. */
+	const char *text = code == EPERM && what
+		? "the segment belongs to another user, who could change any "
+		  "value in it (this package opens only segments of its own user)"
+		: satomic_strerror(err);
 	PyObject *type, *msg, *exc;
 
 	switch (code) {
@@ -267,12 +284,12 @@ static PyObject *Map_subscript(MapObject *self, PyObject *key)
 	if (r < 0)
 		return NULL;
 	if (r == 0) {
-		PyErr_SetObject(PyExc_KeyError, key);
+		key_error(key);
 		return NULL;
 	}
 	err = satomic_map_get(self->map, k, &v);
 	if (err == -ENOENT) {
-		PyErr_SetObject(PyExc_KeyError, key);
+		key_error(key);
 		return NULL;
 	}
 	if (err < 0)
@@ -293,7 +310,7 @@ static int Map_ass_subscript(MapObject *self, PyObject *key, PyObject *value)
 		if (r < 0)
 			return -1;
 		if (r == 0 || (err = satomic_map_remove(self->map, k, NULL)) == -ENOENT) {
-			PyErr_SetObject(PyExc_KeyError, key);
+			key_error(key);
 			return -1;
 		}
 	} else {
@@ -375,7 +392,7 @@ static PyObject *Map_pop(MapObject *self, PyObject *const *args, Py_ssize_t n)
 		return raise_err(err, NULL);
 	if (n == 2)
 		return Py_NewRef(args[1]);
-	PyErr_SetObject(PyExc_KeyError, args[0]);
+	key_error(args[0]);
 	return NULL;
 }
 
@@ -436,7 +453,7 @@ static PyObject *Map_cas(MapObject *self, PyObject *const *args, Py_ssize_t n)
 		return NULL;
 	err = satomic_map_cas(self->map, k, &e, v);
 	if (err == -ENOENT) {
-		PyErr_SetObject(PyExc_KeyError, args[0]);
+		key_error(args[0]);
 		return NULL;
 	}
 	if (err < 0)

@@ -141,6 +141,21 @@ class DictLifecycle(unittest.TestCase):
         with self.assertRaises(FileNotFoundError):
             AtomicDict(name, create=False)
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to give a map away")
+    def test_foreign_owner(self):
+        """A map of another user is refused, and the message names no
+        flag that Python lacks (the C text says FOREIGN_OK)."""
+        name = _name("foreign")
+        with AtomicDict(name, create=True) as d:
+            try:
+                os.chown("/dev/shm" + name, 65534, 65534)
+                with self.assertRaises(PermissionError) as cm:
+                    AtomicDict(name, create=False)
+                self.assertIn("belongs to another user", str(cm.exception))
+                self.assertNotIn("FOREIGN_OK", str(cm.exception))
+            finally:
+                d.unlink()
+
     def test_full(self):
         with AtomicDict(capacity=100, max_capacity=100) as d:
             with self.assertRaises(MapFullError):

@@ -2,6 +2,8 @@
 messages, and cleanup of unnamed objects (issue 18)."""
 
 import collections.abc
+import decimal
+import fractions
 import gc
 import os
 import pickle
@@ -45,6 +47,14 @@ class Mapping(unittest.TestCase):
         self.assertEqual(d.get(2, "none"), "none")
         self.assertEqual(d.get(1), 10)
         self.assertIn(True, d)		# True == 1, as in a dict
+        for k in ((1, 2), ("x",)):	# the key, whole, as dict's KeyError
+            for miss in (lambda: d[k], lambda: d.pop(k), lambda: d.__delitem__(k)):
+                with self.assertRaises(KeyError) as cm:
+                    miss()
+                self.assertEqual(cm.exception.args, (k,))
+        # Unlike a dict (the README says so): equal to 1 but no int.
+        for k in (1.0, decimal.Decimal(1), fractions.Fraction(1)):
+            self.assertNotIn(k, d)
 
     def test_views(self):
         d = self.d
