@@ -2,7 +2,8 @@
 # `pip install ./bindings/python` in a fresh venv, as README.md tells Python
 # users, against this build's library: the package installs, imports from
 # the venv (not from the tree), finds libsharedatomic.so.1 without
-# LD_LIBRARY_PATH, and works.  No index is used (--no-index
+# LD_LIBRARY_PATH, and works; installed again against a library elsewhere,
+# it is built afresh (a stale build/ is not reused).  No index is used (--no-index
 # --no-build-isolation): setuptools and wheel come from the system's
 # packages through --system-site-packages.  In make check-long: pip takes
 # a while.
@@ -53,4 +54,20 @@ case $out in
 "$tmp/venv/"*"/sharedatomic/__init__.py
 [(-5, 7), (0, -1)] 42 "*) echo "ok: pip-installed package works from the venv" ;;
 *) echo "FAIL: unexpected output"; exit 1 ;;
+esac
+
+# Installed again from the same directory (its build/ kept) against the
+# library in another place: the new extension's run path is the new place,
+# not the one a stale build/ would keep.
+mkdir "$tmp/other" && cp -P "$top_builddir"/src/.libs/libsharedatomic.so* "$tmp/other/" || exit 1
+"$PYTHON" -m venv --system-site-packages "$tmp/venv2" || { echo "FAIL: venv"; exit 1; }
+SATOMIC_CFLAGS="-I$srcdir/include -I$top_builddir/include" \
+SATOMIC_LIBS="-L$tmp/other -lsharedatomic" \
+	"$tmp/venv2/bin/pip" install -q --no-index --no-build-isolation "$tmp/src" \
+	>"$tmp/pip.log" 2>&1 || { cat "$tmp/pip.log"; echo "FAIL: pip install again"; exit 1; }
+ext=$(ls "$tmp"/venv2/lib/python*/site-packages/sharedatomic/_native*.so) || exit 1
+runpath=$(readelf -d "$ext" | sed -n 's/.*R.*PATH.*\[\(.*\)\]/\1/p')
+case $runpath in
+"$tmp/other") echo "ok: a second install is built afresh (run path $runpath)" ;;
+*) echo "FAIL: the second install kept a stale build: run path '$runpath'"; exit 1 ;;
 esac

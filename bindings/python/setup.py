@@ -21,6 +21,7 @@ import shlex
 import subprocess
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TREE = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -63,7 +64,17 @@ library_dirs = [f[2:] for f in libs if f.startswith("-L")]
 libraries = [f[2:] for f in libs if f.startswith("-l")] or ["sharedatomic"]
 extra = [f for f in cflags if not f.startswith("-I")]
 
-setup(ext_modules=[Extension(
+class BuildAlways(build_ext):
+    """Compile every time: pip builds in ./build, and an extension left
+    there from an install against another library (other flags, another
+    run path) looks up to date by its timestamps alone."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        self.force = True
+
+
+setup(cmdclass={"build_ext": BuildAlways}, ext_modules=[Extension(
     "sharedatomic._native",
     sources=["sharedatomic/_native.c"],
     include_dirs=include_dirs,
