@@ -551,7 +551,7 @@ static PyObject *Map_iterate(MapObject *self, PyObject *arg)
 	it = PyObject_GC_New(MapIterObject, &MapIterType);
 	if (it == NULL)
 		return NULL;
-	it->owner = (MapObject *)Py_NewRef(self);
+	it->owner = (MapObject *)Py_NewRef((PyObject *)self);
 	it->it = NULL;
 	it->what = (int)what;
 	it->state = IT_NEW;
