@@ -196,6 +196,56 @@ START_TEST(test_fence_and_queries)
 }
 END_TEST
 
+/*
+ * The orders an inline compare-and-swap hands the compiler (the header's
+ * private macros), for every pair asked: never weaker than asked, and a pair
+ * the builtin accepts (failure a load order, no stronger than success).
+ * Ordering is only visible on weak hardware, so the mapping is checked
+ * itself: it used to lower (RELAXED, SEQ_CST) to (RELAXED, RELAXED).
+ */
+static bool valid_order(int o)
+{
+	return o >= SATOMIC_RELAXED && o <= SATOMIC_SEQ_CST;
+}
+
+/* Whether order `have` gives every guarantee of order `want`. */
+static bool at_least(int have, int want)
+{
+	static const char *const covers[] = {	/* by have: the wants it covers */
+		[SATOMIC_RELAXED] = "0", [SATOMIC_CONSUME] = "01",
+		[SATOMIC_ACQUIRE] = "012", [SATOMIC_RELEASE] = "03",
+		[SATOMIC_ACQ_REL] = "01234", [SATOMIC_SEQ_CST] = "012345",
+	};
+
+	if (!valid_order(want))	/* an invalid order is run as SEQ_CST */
+		return have == SATOMIC_SEQ_CST;
+	return valid_order(have) && strchr(covers[have], '0' + want) != NULL;
+}
+
+START_TEST(test_cas_orders)
+{
+	static const int asked[] = {
+		SATOMIC_RELAXED, SATOMIC_CONSUME, SATOMIC_ACQUIRE, SATOMIC_RELEASE,
+		SATOMIC_ACQ_REL, SATOMIC_SEQ_CST, 42, -1,
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(asked) / sizeof(asked[0]); i++)
+		for (j = 0; j < sizeof(asked) / sizeof(asked[0]); j++) {
+			int s = asked[i], f = asked[j];
+			int s2 = SATOMIC_I_SUCCESS_ORDER(s, f), f2 = SATOMIC_I_FAIL_ORDER(f);
+			/* A release failure is no load order: SEQ_CST. */
+			int f_want = f == SATOMIC_RELEASE || f == SATOMIC_ACQ_REL ? -1 : f;
+
+			ck_assert_msg(at_least(s2, s) && at_least(f2, f_want),
+				      "(%d, %d) runs as (%d, %d): weaker", s, f, s2, f2);
+			ck_assert_msg(f2 != SATOMIC_RELEASE && f2 != SATOMIC_ACQ_REL &&
+				      f2 <= s2 && valid_order(s2) && valid_order(f2),
+				      "(%d, %d) runs as (%d, %d): not a valid pair", s, f, s2, f2);
+		}
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Contention: WORKERS threads or processes, ITERS rounds each, then exact
  * totals.  ITERS is odd so each worker's xor bit ends set.
@@ -477,6 +527,7 @@ static Suite *primitives_suite(void)
 	tcase_add_test(misc, test_wraparound);
 	tcase_add_test(misc, test_float);
 	tcase_add_test(misc, test_fence_and_queries);
+	tcase_add_test(misc, test_cas_orders);
 	suite_add_tcase(s, misc);
 
 	tcase_add_test(contention, test_contention_threads);

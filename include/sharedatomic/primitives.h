@@ -50,7 +50,9 @@ extern "C" {
  * store, an unknown number) is executed as SATOMIC_SEQ_CST: never weaker than
  * asked, never undefined.  Macros, not functions: an external inline
  * function may not call a static one, and they fold away when the order is a
- * constant.  A CAS failure is a load and may not be stronger than success.
+ * constant.  A CAS failure is a load order (a release one runs SEQ_CST), and
+ * the compiler's builtin wants it no stronger than success: success is
+ * raised to it (C17 allows a stronger failure), never the failure lowered.
  */
 #define SATOMIC_I_LOAD_ORDER(o) \
 	((o) == __ATOMIC_RELAXED || (o) == __ATOMIC_CONSUME || \
@@ -59,13 +61,10 @@ extern "C" {
 	((o) == __ATOMIC_RELAXED || (o) == __ATOMIC_RELEASE ? (o) : __ATOMIC_SEQ_CST)
 #define SATOMIC_I_RMW_ORDER(o) \
 	((o) >= __ATOMIC_RELAXED && (o) <= __ATOMIC_SEQ_CST ? (o) : __ATOMIC_SEQ_CST)
-#define SATOMIC_I_FAIL_CEILING(s) \
-	(SATOMIC_I_RMW_ORDER(s) == __ATOMIC_RELEASE ? __ATOMIC_RELAXED : \
-	 SATOMIC_I_RMW_ORDER(s) == __ATOMIC_ACQ_REL ? __ATOMIC_ACQUIRE : \
-	 SATOMIC_I_RMW_ORDER(s))
-#define SATOMIC_I_FAIL_ORDER(s, f) \
-	(SATOMIC_I_LOAD_ORDER(f) > SATOMIC_I_FAIL_CEILING(s) ? \
-	 SATOMIC_I_FAIL_CEILING(s) : SATOMIC_I_LOAD_ORDER(f))
+#define SATOMIC_I_FAIL_ORDER(f) SATOMIC_I_LOAD_ORDER(f)
+#define SATOMIC_I_SUCCESS_ORDER(s, f) \
+	(SATOMIC_I_FAIL_ORDER(f) > SATOMIC_I_RMW_ORDER(s) ? \
+	 SATOMIC_I_FAIL_ORDER(f) : SATOMIC_I_RMW_ORDER(s))
 
 /* The integer widths: suffix and C type. */
 #define SATOMIC_INTEGER_WIDTHS(X) \
@@ -95,8 +94,8 @@ extern "C" {
 	SATOMIC_I_FN(bool, satomic_cas_##W##_explicit, (T *obj, T *expected, \
 			T desired, int success, int failure), \
 		{ return __atomic_compare_exchange_n(obj, expected, desired, 0, \
-			SATOMIC_I_RMW_ORDER(success), \
-			SATOMIC_I_FAIL_ORDER(success, failure)); }) \
+			SATOMIC_I_SUCCESS_ORDER(success, failure), \
+			SATOMIC_I_FAIL_ORDER(failure)); }) \
 	SATOMIC_I_FN(bool, satomic_cas_##W, (T *obj, T *expected, T desired), \
 		{ return __atomic_compare_exchange_n(obj, expected, desired, 0, \
 			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); })
@@ -106,8 +105,8 @@ extern "C" {
 	SATOMIC_I_FN(T, satomic_cas_val_##W##_explicit, (T *obj, T expected, \
 			T desired, int success, int failure), \
 		{ __atomic_compare_exchange_n(obj, &expected, desired, 0, \
-			SATOMIC_I_RMW_ORDER(success), \
-			SATOMIC_I_FAIL_ORDER(success, failure)); \
+			SATOMIC_I_SUCCESS_ORDER(success, failure), \
+			SATOMIC_I_FAIL_ORDER(failure)); \
 		  return expected; }) \
 	SATOMIC_I_FN(T, satomic_cas_val_##W, (T *obj, T expected, T desired), \
 		{ __atomic_compare_exchange_n(obj, &expected, desired, 0, \
@@ -157,8 +156,8 @@ SATOMIC_INTEGER_WIDTHS(SATOMIC_I_INTEGER_GRID)
 	SATOMIC_I_FN(bool, satomic_cas_##W##_explicit, (T *obj, T *expected, \
 			T desired, int success, int failure), \
 		{ return __atomic_compare_exchange(obj, expected, &desired, 0, \
-			SATOMIC_I_RMW_ORDER(success), \
-			SATOMIC_I_FAIL_ORDER(success, failure)); }) \
+			SATOMIC_I_SUCCESS_ORDER(success, failure), \
+			SATOMIC_I_FAIL_ORDER(failure)); }) \
 	SATOMIC_I_FN(bool, satomic_cas_##W, (T *obj, T *expected, T desired), \
 		{ return __atomic_compare_exchange(obj, expected, &desired, 0, \
 			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); }) \
