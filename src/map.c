@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,16 +97,6 @@ int satomic_map_footprint(uint64_t capacity, uint64_t max_capacity,
 	return 0;
 }
 
-static uint64_t random_seed(void)
-{
-	uint64_t seed;
-
-	if (getrandom(&seed, sizeof(seed), 0) == (ssize_t)sizeof(seed))
-		return seed;
-	return sat_mix((uint64_t)time(NULL) ^ (uint64_t)getpid() << 32 ^
-		       (uint64_t)(uintptr_t)&seed);
-}
-
 /*
  * Write a new map into mem.  `fresh` memory (a new region) is known to be
  * zero; caller memory is not, so the header, the registry and the first
@@ -129,7 +118,7 @@ static void format(unsigned char *mem, const struct layout *l, bool fresh)
 	memcpy(h->magic, MAP_MAGIC, sizeof(h->magic));
 	h->version = MAP_VERSION;
 	h->header_size = sizeof(*h);
-	h->seed = random_seed();
+	h->seed = region_random();
 	h->min_log2 = MAP_MIN_LOG2;
 	h->max_log2 = l->max_log2;
 	h->areas = MAP_AREAS;

@@ -20,6 +20,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -60,6 +63,10 @@ struct region_header {
 };
 _Static_assert(sizeof(struct region_header) == 128, "region header layout");
 
+/* The temporary names of regions made where O_TMPFILE cannot be (reserved:
+ * no region name may begin so). */
+#define HIDDEN_PREFIX ".satomic-"
+
 /* The flags create and open accept (FOREIGN_OK means nothing to create). */
 #define REGION_FLAGS (SATOMIC_REGION_MLOCK | SATOMIC_REGION_HUGEPAGES | \
 		      SATOMIC_REGION_FOREIGN_OK)
@@ -71,11 +78,29 @@ struct satomic_region {
 	size_t data_offset;
 	enum region_kind kind;
 	bool hugepages;		/* asked for: allocate through page faults */
-	/* Until published: where to link it, and the temporary name if any. */
+	/* Until published: where to link it, the temporary name if any, and
+	 * the mode to give it then (a hidden file stays 0600 until then). */
 	int dirfd;
 	char *name;
 	char *tmpname;
+	unsigned int mode;
 };
+
+uint64_t region_random(void)
+{
+	uint64_t v;
+
+	if (getrandom(&v, sizeof(v), 0) == (ssize_t)sizeof(v))
+		return v;
+	return sat_mix((uint64_t)time(NULL) ^ (uint64_t)getpid() << 32 ^
+		       (uint64_t)(uintptr_t)&v);
+}
+
+/* A name of the library's temporary files: reserved. */
+static bool hidden_name(const char *base)
+{
+	return strncmp(base, HIDDEN_PREFIX, sizeof(HIDDEN_PREFIX) - 1) == 0;
+}
 
 int region_check_name(const char *name)
 {
@@ -85,7 +110,8 @@ int region_check_name(const char *name)
 		return -EINVAL;
 	len = strlen(name + 1);
 	if (len == 0 || len > NAME_MAX || strchr(name + 1, '/') != NULL ||
-	    strcmp(name, "/.") == 0 || strcmp(name, "/..") == 0)
+	    strcmp(name, "/.") == 0 || strcmp(name, "/..") == 0 ||
+	    hidden_name(name + 1))
 		return -EINVAL;
 	return 0;
 }
@@ -122,7 +148,7 @@ int region_place_file(const char *path, struct region_place *place)
 	slash = strrchr(path, '/');
 	base = slash ? slash + 1 : path;
 	if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
-	    strlen(base) > NAME_MAX)
+	    strlen(base) > NAME_MAX || hidden_name(base))
 		return -EINVAL;
 	if (slash == NULL)
 		dir = strdup(".");
@@ -240,15 +266,93 @@ static struct satomic_region *region_alloc(void)
 	return r;
 }
 
+#ifdef SATOMIC_CRASH_POINTS
+bool sat_test_no_tmpfile;	/* the test build: take the hidden-name path */
+#define TMPFILE_USABLE() (!sat_test_no_tmpfile && access("/proc/self/fd", X_OK) == 0)
+#else
+#define TMPFILE_USABLE() (access("/proc/self/fd", X_OK) == 0)
+#endif
+
+/*
+ * Remove the hidden files of creators that died before publishing.  A
+ * creator holds an flock on its hidden file for as long as it lives (the
+ * lock goes with the process, in any PID namespace), so a file whose lock
+ * is free is a dead creator's.  Only the caller's own files: /dev/shm is
+ * sticky, and others' are theirs to sweep.
+ */
+static void sweep_hidden(int dirfd)
+{
+	int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *e;
+	struct stat st;
+
+	if (d == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (!hidden_name(e->d_name))
+			continue;
+		fd = openat(dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+			    O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == geteuid() && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dirfd, e->d_name, 0);
+		close(fd);
+	}
+	closedir(d);
+}
+
+/*
+ * A hidden file, ".satomic-PID-RANDOM" (64 unpredictable bits: never
+ * random(), whose first value is known and whose sequence is the caller's),
+ * locked for as long as this process lives (sweep_hidden), and still under
+ * its name once locked (a sweeper may have taken it between the two).
+ */
+static int make_hidden(struct satomic_region *r, int dirfd)
+{
+	char tmp[64];
+	struct stat mine, named;
+	int fd, tries;
+
+	sweep_hidden(dirfd);
+	for (tries = 0; tries < 100; tries++) {
+		snprintf(tmp, sizeof(tmp), HIDDEN_PREFIX "%ld-%016llx", (long)getpid(),
+			 (unsigned long long)region_random());
+		fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+			    O_CLOEXEC, 0600);
+		if (fd < 0) {
+			if (errno != EEXIST)
+				return -errno;
+			continue;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &mine) == 0 &&
+		    fstatat(dirfd, tmp, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    mine.st_ino == named.st_ino && mine.st_dev == named.st_dev) {
+			r->tmpname = strdup(tmp);
+			if (r->tmpname != NULL)
+				return fd;
+			unlinkat(dirfd, tmp, 0);
+			close(fd);
+			return -ENOMEM;
+		}
+		close(fd);	/* swept meanwhile: another name */
+	}
+	return -EEXIST;
+}
+
 /* An unnamed file in the place's directory, or a hidden temporary one. */
 static int make_unnamed(struct satomic_region *r, const struct region_place *place)
 {
-	char tmp[64];
-	int fd, tries;
+	int fd;
 
 #ifdef O_TMPFILE
 	/* Publishing an O_TMPFILE file needs /proc/self/fd for linkat. */
-	if (access("/proc/self/fd", X_OK) == 0) {
+	if (TMPFILE_USABLE()) {
 		fd = openat(place->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			return fd;
@@ -256,24 +360,7 @@ static int make_unnamed(struct satomic_region *r, const struct region_place *pla
 			return -errno;
 	}
 #endif
-	for (tries = 0; tries < 100; tries++) {
-		snprintf(tmp, sizeof(tmp), ".satomic-%ld-%lx", (long)getpid(),
-			 (unsigned long)random());
-		fd = openat(place->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL |
-			    O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			r->tmpname = strdup(tmp);
-			if (r->tmpname == NULL) {
-				unlinkat(place->dirfd, tmp, 0);
-				close(fd);
-				return -ENOMEM;
-			}
-			return fd;
-		}
-		if (errno != EEXIST)
-			return -errno;
-	}
-	return -EEXIST;
+	return make_hidden(r, place->dirfd);
 }
 
 static int make_anon(void)
@@ -321,7 +408,10 @@ int region_create(const struct region_place *place, size_t data_size,
 		r->fd = make_anon();
 		err = r->fd < 0 ? r->fd : 0;
 	}
-	if (err == 0 && fchmod(r->fd, mode ? mode : 0600) != 0)
+	/* The mode now, or for a hidden file when its name is linked: until
+	 * then only its creator's user may open it. */
+	r->mode = mode ? mode : 0600;
+	if (err == 0 && r->tmpname == NULL && fchmod(r->fd, r->mode) != 0)
 		err = -errno;
 	if (err == 0 && ftruncate(r->fd, (off_t)r->total) != 0)
 		err = -errno;
@@ -363,6 +453,8 @@ int region_publish(struct satomic_region *r)
 	if (r->name == NULL)
 		return 0;	/* anonymous */
 	if (r->tmpname) {
+		if (fchmod(r->fd, r->mode) != 0)
+			return -errno;
 		rc = linkat(r->dirfd, r->tmpname, r->dirfd, r->name, 0);
 		if (rc == 0) {
 			unlinkat(r->dirfd, r->tmpname, 0);

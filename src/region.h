@@ -46,5 +46,7 @@ int region_zero(struct satomic_region *r, size_t offset, size_t len);
 
 /* Validate a "/name" of a POSIX shared-memory object. */
 int region_check_name(const char *name);
+/* 64 unpredictable bits (getrandom), for seeds and temporary names. */
+uint64_t region_random(void);
 
 #endif
