@@ -51,10 +51,11 @@ int64_t table_live(const struct table *t)
 	return (int64_t)sum;
 }
 
-/* Inline in reserve_slot: the fast path must call nothing, since a call
+/* One counter of every stripe, summed (dead: the dead ones, else the used).
+ * Inline in reserve_slot: the fast path must call nothing, since a call
  * would make it save registers on every update. */
 static inline __attribute__((always_inline)) uint64_t
-stripes_used(const struct table *t)
+stripes_sum(const struct table *t, bool dead)
 {
 	const struct stripe *st = t->ctl->stripes;
 	const unsigned n = table_stripes_mask(t) + 1;
@@ -63,8 +64,15 @@ stripes_used(const struct table *t)
 
 	UNROLL4
 	for (i = 0; i < n; i++)
-		sum += __atomic_load_n(&st[i].used, __ATOMIC_RELAXED);
+		sum += __atomic_load_n(dead ? &st[i].dead : &st[i].used,
+				       __ATOMIC_RELAXED);
 	return sum;
+}
+
+static inline __attribute__((always_inline)) uint64_t
+stripes_used(const struct table *t)
+{
+	return stripes_sum(t, false);
 }
 
 uint64_t table_used(const struct table *t)
@@ -91,18 +99,30 @@ reserve_slot(const struct table *t)
 /*
  * Whether the map already holds max_capacity keys, so that a new one must
  * be refused (-ENOSPC), for a view whose tables could hold more
- * (view.key_limit).  The count is that of satomic_map_count: exact for
- * operations that completed, so the limit is exact unless new keys race
- * for the last places (each racer may see the count before the others'
- * keys land: the map can then exceed it by one key per racer, and a
+ * (view.key_limit).  Every table's `used` counters are read first, their
+ * `dead` ones after (the acquire fence keeps the loads in that order): a
+ * used counter read early can only lack keys added since, and a dead one
+ * read late can only have grown by removals and freezes since (or shrunk
+ * by revivals, keys that are live by then), so the sum is at most the keys
+ * live at the end of the reading, for the operations whose counts landed:
+ * -ENOSPC is never said below max_capacity, and a key that a migration
+ * moved between the tables meanwhile is never counted twice.  (Summed
+ * table by table, used and dead together, the count could be: an outside
+ * test got -ENOSPC from maps that held max_capacity - 5 keys.)  New keys
+ * that race for the last places may each see the count before the others
+ * land: the map can then exceed max_capacity by one key per racer; a
  * process killed inside an insert can leave the count one off until the
- * next migration recounts).
+ * next migration recounts.
  */
 static bool at_key_limit(const struct view *v)
 {
-	uint64_t n = (uint64_t)table_live(&v->cur) +
-		     (v->migrating ? (uint64_t)table_live(&v->tgt) : 0);
+	uint64_t n = stripes_sum(&v->cur, false) +
+		     (v->migrating ? stripes_sum(&v->tgt, false) : 0);
 
+	/* Pairs with nothing: it only orders this thread's loads. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	n -= stripes_sum(&v->cur, true) +
+	     (v->migrating ? stripes_sum(&v->tgt, true) : 0);
 	return (int64_t)n >= 0 && n >= v->key_limit;
 }
 
@@ -549,6 +569,21 @@ enum outcome {
 };
 
 /*
+ * A new key at max_capacity (at_key_limit): -ENOSPC, but not while a
+ * migration runs: a key frozen in the source and copied by a helper before
+ * its freezer counted it dead is in both tables' counts for an instant.
+ * OUT_FULL has the migration finished first, and the count taken again in
+ * the one table left.
+ */
+static enum outcome key_limit_reached(struct request *rq)
+{
+	if (rq->view->migrating)
+		return OUT_FULL;
+	rq->err = -ENOSPC;	/* max_capacity keys */
+	return OUT_ERROR;
+}
+
+/*
  * Apply rq to table t.  tgt is t's migration target, or NULL when our view
  * has t not migrating.  Every change is one CAS16 expecting exactly the pair
  * read (I3); when it fails it returns the slot's current pair and the
@@ -597,8 +632,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			}
 			if (rq->view->key_limit != UINT64_MAX &&
 			    at_key_limit(rq->view)) {
-				rq->err = -ENOSPC;	/* max_capacity keys */
-				oc = OUT_ERROR;
+				oc = key_limit_reached(rq);
 				goto out;
 			}
 			/* Revive in place: this slot is the key's (I1). */
@@ -639,8 +673,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 			}
 			if (!reserved && rq->view->key_limit != UINT64_MAX &&
 			    at_key_limit(rq->view)) {
-				rq->err = -ENOSPC;	/* max_capacity keys */
-				oc = OUT_ERROR;
+				oc = key_limit_reached(rq);
 				goto out;
 			}
 			if (!reserved && !(reserved = reserve_slot(t))) {

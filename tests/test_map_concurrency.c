@@ -5,6 +5,11 @@
  *    keys, removing some, and bumping shared counters while the map grows;
  *  - processes started separately (exec of tests/helper) that attach by name;
  *  - many processes inserting the same keys: exactly one wins each;
+ *  - processes churning a map at max_capacity, each removing one of its
+ *    keys before it inserts the next: never -ENOSPC, since the map then
+ *    holds less than max_capacity (a count that summed its two tables in
+ *    turn during a migration, or used and dead counters together, said
+ *    -ENOSPC in every run);
  *  - writers SIGKILLed at random moments, hundreds of times, while the map
  *    grows and churns: every acknowledged write is there, with its exact
  *    value, nothing else is, and the map passes its integrity scan and keeps
@@ -170,6 +175,46 @@ START_TEST(test_processes)
 	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &m), 0);
 	run_children(procs, disjoint_worker, m);
 	check_disjoint(m, procs);
+	satomic_map_close(m);
+}
+END_TEST
+
+/* A map at max_capacity: worker w owns a quarter of the keys; it removes
+ * its oldest before each new insert, so every insert has room. */
+enum { CHURN_MAX = 4000, CHURN_ROUNDS = 100000 };
+
+static int churn_worker(int w, void *arg)
+{
+	struct satomic_map *m = arg;
+	const int64_t per = CHURN_MAX / 4;
+	int64_t oldest = (int64_t)w << 40, next = oldest, i;
+	int r;
+
+	for (i = 0; i < per; i++)
+		if (satomic_map_insert(m, next++, w) != 0)
+			return 1;
+	for (i = 0; i < CHURN_ROUNDS; i++) {
+		if (satomic_map_remove(m, oldest++, NULL) != 0)
+			return 2;
+		if ((r = satomic_map_insert(m, next++, w)) != 0) {
+			fprintf(stderr, "worker %d, round %lld: insert: %s (count %lld)\n",
+				w, (long long)i, satomic_strerror(r),
+				(long long)satomic_map_count(m));
+			return 3;
+		}
+	}
+	return 0;
+}
+
+START_TEST(test_churn_at_max_capacity)
+{
+	struct satomic_map *m;
+
+	ck_assert_int_eq(satomic_map_create_anon(CHURN_MAX, CHURN_MAX, 0, &m), 0);
+	run_children(4, churn_worker, m);
+	ck_assert_int_eq(satomic_map_count(m), CHURN_MAX);
+	ck_assert_int_eq(satomic_map_insert(m, -1, 0), -ENOSPC);
+	assert_sound(m);
 	satomic_map_close(m);
 }
 END_TEST
@@ -423,6 +468,7 @@ int main(void)
 	tcase_add_test(tc, test_processes);
 	tcase_add_test(tc, test_separate_programs);
 	tcase_add_test(tc, test_same_key_race);
+	tcase_add_test(tc, test_churn_at_max_capacity);
 	tcase_add_test(tc, test_sigkill);
 	tcase_set_timeout(tc, 600);
 	suite_add_tcase(s, tc);
