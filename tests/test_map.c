@@ -825,6 +825,63 @@ START_TEST(test_iterator_across_fork)
 }
 END_TEST
 
+/*
+ * Iterators pin areas (satomic_map_iter_begin(3)): with one open at each
+ * of several growths, this process's own, no area is left for the next
+ * table, and the insert that needs it fails with -EAGAIN (after its wait,
+ * satomic_map_get(3)); once they end, the map grows again.
+ */
+START_TEST(test_iterators_pin_areas)
+{
+	struct satomic_map *m = new_map(1, 0);
+	struct satomic_map_iter *it[4];
+	struct satomic_map_stats st;
+	int n = 0, r = 0, i;
+	int64_t k = 0;
+
+	while (r == 0 && n < 4) {
+		ck_assert_int_eq(satomic_map_iter_begin(m, &it[n]), 0);
+		n++;
+		ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+		while (r == 0 && (uint64_t)k < 2 * st.slots)	/* a growth */
+			if ((r = satomic_map_insert(m, k, k)) == 0)
+				k++;
+	}
+	ck_assert_int_eq(r, -EAGAIN);
+	ck_assert_int_le(n, 3);	/* current table, target, and these */
+	for (i = 0; i < n; i++)
+		satomic_map_iter_end(it[i]);
+	ck_assert_int_eq(satomic_map_insert(m, k, k), 0);
+	for (i = 0; i <= k; i += 97)	/* nothing lost */
+		ck_assert_int_eq(satomic_map_get(m, i, NULL), 0);
+	assert_sound(m);
+	satomic_map_close(m);
+}
+END_TEST
+
+/* 512 threads and iterators at once: the next one, iterator or thread
+ * that has not used the map yet, gets -EAGAIN at once (satomic_map_get(3)). */
+START_TEST(test_registry_full)
+{
+	struct satomic_map *m = new_map(100, 0);
+	struct satomic_map_iter **it = calloc(600, sizeof(*it));
+	int n = 0, i;
+
+	ck_assert_ptr_nonnull(it);
+	while (n < 600 && satomic_map_iter_begin(m, &it[n]) == 0)
+		n++;
+	ck_assert_int_eq(n, 512);
+	ck_assert_int_eq(satomic_map_iter_begin(m, &it[n]), -EAGAIN);
+	ck_assert_int_eq(satomic_map_insert(m, 1, 1), -EAGAIN);	/* no slot */
+	satomic_map_iter_end(it[--n]);
+	ck_assert_int_eq(satomic_map_insert(m, 1, 1), 0);
+	for (i = 0; i < n; i++)
+		satomic_map_iter_end(it[i]);
+	free(it);
+	satomic_map_close(m);
+}
+END_TEST
+
 START_TEST(test_iterator_and_clear)
 {
 	struct satomic_map *m = new_map(10, 0);
@@ -1129,7 +1186,7 @@ START_TEST(test_named_truncated)
 	char name[64], path[PATH_MAX], c = 0;
 	struct satomic_map *m = NULL;
 	struct stat st;
-	off_t sizes[4];
+	off_t sizes[5];
 	int ready[2], go[2];
 	pid_t pid;
 	int status;
@@ -1142,10 +1199,11 @@ START_TEST(test_named_truncated)
 	ck_assert_int_eq(satomic_map_insert(m, 1, 2), 0);
 	satomic_map_close(m);
 	ck_assert_int_eq(stat(path, &st), 0);
-	sizes[0] = st.st_size - 4096;	/* a page short */
-	sizes[1] = 4096 + 100;		/* the region header and a bit */
-	sizes[2] = 64;			/* less than a header */
-	sizes[3] = 0;
+	sizes[0] = st.st_size + 4096;	/* a page long: no map's size either */
+	sizes[1] = st.st_size - 4096;	/* a page short */
+	sizes[2] = 4096 + 100;		/* the region header and a bit */
+	sizes[3] = 64;			/* less than a header */
+	sizes[4] = 0;
 
 	/* The process that holds it: attached before the truncation, it dies
 	 * of SIGBUS at its next access after. */
@@ -1170,7 +1228,7 @@ START_TEST(test_named_truncated)
 		m = NULL;
 		ck_assert_int_eq(truncate(path, sizes[i]), 0);
 		ck_assert_msg(satomic_map_open(name, 0, &m) == -EINVAL,
-			      "map truncated to %lld opened", (long long)sizes[i]);
+			      "map resized to %lld opened", (long long)sizes[i]);
 		ck_assert_ptr_null(m);
 	}
 	ck_assert_int_eq(write(go[1], "g", 1), 1);
@@ -1694,6 +1752,8 @@ int main(void)
 	tcase_add_test(tc, test_default_max_capacity);
 	tcase_add_test(tc, test_iterator_and_clear);
 	tcase_add_test(tc, test_iterator_across_fork);
+	tcase_add_test(tc, test_iterators_pin_areas);
+	tcase_add_test(tc, test_registry_full);
 	tcase_add_test(tc, test_stats);
 	tcase_add_test(tc, test_growth);
 	tcase_add_test(tc, test_churn_is_bounded);
