@@ -88,12 +88,17 @@ struct satomic_region {
 
 uint64_t region_random(void)
 {
+	static uint64_t calls;
+	struct timespec ts;
 	uint64_t v;
 
 	if (getrandom(&v, sizeof(v), 0) == (ssize_t)sizeof(v))
 		return v;
-	return sat_mix((uint64_t)time(NULL) ^ (uint64_t)getpid() << 32 ^
-		       (uint64_t)(uintptr_t)&v);
+	/* No getrandom (seccomp, old kernels): distinct at each call. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return sat_mix(((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+		       (uint64_t)getpid() << 32 ^
+		       __atomic_add_fetch(&calls, 0x9e3779b97f4a7c15ull, __ATOMIC_RELAXED));
 }
 
 /* A name of the library's temporary files: reserved. */
@@ -274,11 +279,32 @@ bool sat_test_no_tmpfile;	/* the test build: take the hidden-name path */
 #endif
 
 /*
- * Remove the hidden files of creators that died before publishing.  A
- * creator holds an flock on its hidden file for as long as it lives (the
- * lock goes with the process, in any PID namespace), so a file whose lock
- * is free is a dead creator's.  Only the caller's own files: /dev/shm is
- * sticky, and others' are theirs to sweep.
+ * A creator's lock on its hidden file, held for as long as it lives (a lock
+ * goes with its process, in any PID namespace): an open-file-description
+ * write lock, which NFS (where O_TMPFILE is missing) keeps too, and which a
+ * sweeper's own lock and close never disturb.  lock: F_WRLCK or F_UNLCK.
+ * 0, or -errno (-EAGAIN: another holds it).
+ */
+static int hidden_lock(int fd, short lock)
+{
+	struct flock fl = { .l_type = lock, .l_whence = SEEK_SET };
+
+#ifdef F_OFD_SETLK
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	return errno == EACCES ? -EAGAIN : -errno;
+#else
+	(void)fl;
+	if (flock(fd, (lock == F_UNLCK ? LOCK_UN : LOCK_EX) | LOCK_NB) == 0)
+		return 0;
+	return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+#endif
+}
+
+/*
+ * Remove the hidden files of creators that died before publishing: files
+ * whose lock is free (hidden_lock).  Only the caller's own files: /dev/shm
+ * is sticky, and others' are theirs to sweep.
  */
 static void sweep_hidden(int dirfd)
 {
@@ -295,12 +321,12 @@ static void sweep_hidden(int dirfd)
 	while ((e = readdir(d)) != NULL) {
 		if (!hidden_name(e->d_name))
 			continue;
-		fd = openat(dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		fd = openat(dirfd, e->d_name, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
 			    O_NOCTTY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    st.st_uid == geteuid() && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		    st.st_uid == geteuid() && hidden_lock(fd, F_WRLCK) == 0)
 			unlinkat(dirfd, e->d_name, 0);
 		close(fd);
 	}
@@ -311,13 +337,15 @@ static void sweep_hidden(int dirfd)
  * A hidden file, ".satomic-PID-RANDOM" (64 unpredictable bits: never
  * random(), whose first value is known and whose sequence is the caller's),
  * locked for as long as this process lives (sweep_hidden), and still under
- * its name once locked (a sweeper may have taken it between the two).
+ * its name once locked: a sweeper may have taken the file between its
+ * creation and the lock (then another name).  Any other failure removes
+ * the file and is the error.
  */
 static int make_hidden(struct satomic_region *r, int dirfd)
 {
 	char tmp[64];
 	struct stat mine, named;
-	int fd, tries;
+	int fd, tries, err;
 
 	sweep_hidden(dirfd);
 	for (tries = 0; tries < 100; tries++) {
@@ -330,17 +358,22 @@ static int make_hidden(struct satomic_region *r, int dirfd)
 				return -errno;
 			continue;
 		}
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &mine) == 0 &&
-		    fstatat(dirfd, tmp, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    mine.st_ino == named.st_ino && mine.st_dev == named.st_dev) {
-			r->tmpname = strdup(tmp);
-			if (r->tmpname != NULL)
-				return fd;
+		err = hidden_lock(fd, F_WRLCK);
+		if (err == 0 && fstat(fd, &mine) != 0)
+			err = -errno;
+		if (err == 0 &&
+		    (fstatat(dirfd, tmp, &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+		     mine.st_ino != named.st_ino || mine.st_dev != named.st_dev))
+			err = -EAGAIN;	/* swept, perhaps replaced */
+		if (err == 0 && (r->tmpname = strdup(tmp)) == NULL)
+			err = -ENOMEM;
+		if (err == 0)
+			return fd;
+		close(fd);
+		if (err != -EAGAIN) {	/* ours, still: remove it */
 			unlinkat(dirfd, tmp, 0);
-			close(fd);
-			return -ENOMEM;
+			return err;
 		}
-		close(fd);	/* swept meanwhile: another name */
 	}
 	return -EEXIST;
 }
@@ -396,12 +429,15 @@ int region_create(const struct region_place *place, size_t data_size,
 
 	if (place) {
 		/* Out of descriptors is -EMFILE here as anywhere, not -ENOMEM;
-		 * the copy of the directory is close-on-exec like every fd. */
-		r->fd = make_unnamed(r, place);
-		err = r->fd < 0 ? r->fd : 0;
-		if (err == 0 &&
-		    (r->dirfd = fcntl(place->dirfd, F_DUPFD_CLOEXEC, 0)) < 0)
+		 * the copy of the directory is close-on-exec like every fd, and
+		 * made first: a hidden file made next is removed through it if
+		 * anything after fails (satomic_region_close). */
+		if ((r->dirfd = fcntl(place->dirfd, F_DUPFD_CLOEXEC, 0)) < 0)
 			err = -errno;
+		else
+			err = r->fd = make_unnamed(r, place);
+		if (err > 0)
+			err = 0;
 		if (err == 0 && (r->name = strdup(place->name)) == NULL)
 			err = -ENOMEM;
 	} else {
@@ -453,6 +489,9 @@ int region_publish(struct satomic_region *r)
 	if (r->name == NULL)
 		return 0;	/* anonymous */
 	if (r->tmpname) {
+		/* The mode for the name; back to 0600 while it stays hidden
+		 * (the name taken: EEXIST), and the lock given up once it is
+		 * a published region like any other. */
 		if (fchmod(r->fd, r->mode) != 0)
 			return -errno;
 		rc = linkat(r->dirfd, r->tmpname, r->dirfd, r->name, 0);
@@ -460,6 +499,12 @@ int region_publish(struct satomic_region *r)
 			unlinkat(r->dirfd, r->tmpname, 0);
 			free(r->tmpname);
 			r->tmpname = NULL;
+			(void)hidden_lock(r->fd, F_UNLCK);
+		} else {
+			int saved = errno;
+
+			(void)fchmod(r->fd, 0600);
+			errno = saved;
 		}
 	} else {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", r->fd);

@@ -4,7 +4,8 @@
  * ".satomic-PID-RANDOM".  The test build's switch sat_test_no_tmpfile takes
  * that path here, as such a machine would.  satomic_region_create(3): no
  * process opens a region before it is published (the hidden names are
- * reserved, and the file keeps mode 0600 until then), making one leaves the
+ * reserved, and the file keeps mode 0600 until then, and again after a
+ * publication that failed), making one leaves the
  * caller's random() sequence alone, and a creator that dies before
  * publishing leaves nothing once the next region is made in the directory;
  * a live creator's file is never taken.
@@ -73,6 +74,37 @@ START_TEST(test_unpublished_stays_hidden)
 	ck_assert_uint_eq(st.st_mode & 07777, 0640);
 	ck_assert_int_eq(satomic_region_open(name, 0, &o), 0);
 	satomic_region_close(o);
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+}
+END_TEST
+
+/* A publication that fails (the name taken meanwhile) leaves the hidden
+ * file as it was, mode 0600, and publishable later. */
+START_TEST(test_failed_publish_stays_hidden)
+{
+	struct satomic_region *first, *r;
+	char name[96], hidden[NAME_MAX + 1], path[PATH_MAX];
+	struct stat st;
+
+	sat_test_no_tmpfile = true;
+	test_name(name, sizeof(name), "taken");
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0, 0, &first), 0);
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0644,
+					       SATOMIC_REGION_UNPUBLISHED, &r), 0);
+	ck_assert_int_eq(satomic_region_publish(r), -EEXIST);
+	ck_assert_int_eq(hidden_files(getpid(), hidden, sizeof(hidden)), 1);
+	snprintf(path, sizeof(path), "/dev/shm/%s", hidden);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+
+	satomic_region_close(first);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+	ck_assert_int_eq(satomic_region_publish(r), 0);	/* again: now free */
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	ck_assert_int_eq(hidden_files(getpid(), NULL, 0), 0);
 	satomic_region_close(r);
 	ck_assert_int_eq(satomic_region_unlink(name), 0);
 }
@@ -159,6 +191,7 @@ int main(void)
 	TCase *tc = tcase_create("hidden names");
 
 	tcase_add_test(tc, test_unpublished_stays_hidden);
+	tcase_add_test(tc, test_failed_publish_stays_hidden);
 	tcase_add_test(tc, test_dead_creators_file_is_swept);
 	tcase_add_test(tc, test_hidden_names_are_reserved);
 	suite_add_tcase(s, tc);
