@@ -100,15 +100,17 @@ reserve_slot(const struct table *t)
  * Whether the map already holds max_capacity keys, so that a new one must
  * be refused (-ENOSPC), for a view whose tables could hold more
  * (view.key_limit).  Every table's `used` counters are read first, their
- * `dead` ones after (the acquire fence keeps the loads in that order): a
- * used counter read early can only lack keys added since, and a dead one
- * read late can only have grown by removals and freezes since (or shrunk
- * by revivals, keys that are live by then), so the sum is at most the keys
- * live at the end of the reading, for the operations whose counts landed:
- * -ENOSPC is never said below max_capacity, and a key that a migration
- * moved between the tables meanwhile is never counted twice.  (Summed
- * table by table, used and dead together, the count could be: an outside
- * test got -ENOSPC from maps that held max_capacity - 5 keys.)  New keys
+ * `dead` ones after: a used counter read early lacks the keys added since,
+ * and a dead one read late has grown by the removals and freezes since (or
+ * shrunk by revivals, keys that are live by then), so for operations whose
+ * counts have landed the sum is at most the keys live at the end of the
+ * reading: -ENOSPC is not said below max_capacity.  (Summed stripe by
+ * stripe and table by table, used and dead together, it was: an outside
+ * test got -ENOSPC from maps that held max_capacity - 5 keys.)  What it
+ * can still over-count is operations in flight: a reservation not yet
+ * undone (reserve_slot, its CAS16 lost), and, while a migration runs, a
+ * key frozen and copied before its freezer counted it dead (the caller
+ * finishes the migration and counts again: key_limit_reached).  New keys
  * that race for the last places may each see the count before the others
  * land: the map can then exceed max_capacity by one key per racer; a
  * process killed inside an insert can leave the count one off until the
@@ -119,10 +121,16 @@ static bool at_key_limit(const struct view *v)
 	uint64_t n = stripes_sum(&v->cur, false) +
 		     (v->migrating ? stripes_sum(&v->tgt, false) : 0);
 
-	/* Pairs with nothing: it only orders this thread's loads. */
+	/* Acquire: the dead counters after the used ones; and pairs with
+	 * the release fence below in the thread whose used count we read:
+	 * its removals before it are counted dead here. */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	n -= stripes_sum(&v->cur, true) +
 	     (v->migrating ? stripes_sum(&v->tgt, true) : 0);
+	/* Release: this thread's earlier counts (a removal's dead) before
+	 * the used count its insert makes next (reserve_slot), for the
+	 * acquire fence above in a concurrent at_key_limit that reads it. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	return (int64_t)n >= 0 && n >= v->key_limit;
 }
 

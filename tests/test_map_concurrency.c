@@ -5,6 +5,9 @@
  *    keys, removing some, and bumping shared counters while the map grows;
  *  - processes started separately (exec of tests/helper) that attach by name;
  *  - many processes inserting the same keys: exactly one wins each;
+ *  - get_many while another process grows the map through many
+ *    migrations: keys present throughout are found with their values,
+ *    keys never inserted are absent and their values left as they were;
  *  - processes churning a map at max_capacity, each removing one of its
  *    keys before it inserts the next: never -ENOSPC, since the map then
  *    holds less than max_capacity (a count that summed its two tables in
@@ -175,6 +178,60 @@ START_TEST(test_processes)
 	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &m), 0);
 	run_children(procs, disjoint_worker, m);
 	check_disjoint(m, procs);
+	satomic_map_close(m);
+}
+END_TEST
+
+/* Grow the map from the small one the test made: keys 1000 and on. */
+enum { GROW_PRESENT = 1000, GROW_MORE = 200000, GROW_ABSENT = -1 };
+
+static int grow_worker(int w, void *arg)
+{
+	struct satomic_map *m = arg;
+	int64_t k;
+
+	(void)w;
+	for (k = GROW_PRESENT; k < GROW_PRESENT + GROW_MORE; k++)
+		if (satomic_map_insert(m, k, value_of(k)) != 0)
+			return 1;
+	return 0;
+}
+
+START_TEST(test_get_many_while_growing)
+{
+	enum { N = 40 };
+	struct satomic_map *m;
+	struct satomic_map_stats st;
+	int64_t keys[N], values[N], k, hits;
+	bool found[N];
+	pid_t pid;
+	int status, i, rounds = 0;
+
+	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &m), 0);
+	for (k = 0; k < GROW_PRESENT; k++)
+		ck_assert_int_eq(satomic_map_insert(m, k, value_of(k)), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(grow_worker(0, m));
+	do {	/* even keys present throughout, odd ones never inserted */
+		for (i = 0; i < N; i++) {
+			keys[i] = i % 2 ? GROW_ABSENT - (rounds + i) % 5000
+				: (int64_t)((rounds * 7 + i) % GROW_PRESENT);
+			values[i] = 12345;
+		}
+		hits = satomic_map_get_many(m, keys, N, values, found);
+		ck_assert_int_eq(hits, N / 2);
+		for (i = 0; i < N; i++) {
+			ck_assert_int_eq(found[i], i % 2 == 0);
+			ck_assert_int_eq(values[i], i % 2 ? 12345 : value_of(keys[i]));
+		}
+		rounds++;
+	} while (waitpid(pid, &status, WNOHANG) == 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	ck_assert_uint_ge(st.migrations, 8);
+	assert_sound(m);
 	satomic_map_close(m);
 }
 END_TEST
@@ -469,6 +526,7 @@ int main(void)
 	tcase_add_test(tc, test_separate_programs);
 	tcase_add_test(tc, test_same_key_race);
 	tcase_add_test(tc, test_churn_at_max_capacity);
+	tcase_add_test(tc, test_get_many_while_growing);
 	tcase_add_test(tc, test_sigkill);
 	tcase_set_timeout(tc, 600);
 	suite_add_tcase(s, tc);

@@ -823,7 +823,8 @@ int main(int argc, char **argv)
 
 	/* Output that could not be written (a full disk, a closed stdout)
 	 * fails the command, as in coreutils: `satomic map dump >/dev/full`
-	 * must not exit 0. */
+	 * must not exit 0.  (errno: the flush's, if it failed.) */
+	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: cannot write the output: %s\n", prog,
 			strerror(errno ? errno : EIO));

@@ -75,9 +75,9 @@ class AtomicDict(native.Map, MutableMapping):
     Writing a key or value that is not an int raises ``TypeError``, one
     outside the int64 range ``OverflowError``, before anything is written.
     Looking up such a key finds nothing (``KeyError``, ``get`` returns the
-    default, ``in`` is False), as a dict of ints would answer for a str;
-    unlike a dict, nor does a key that equals an int without being one
-    (``1.0``, ``Decimal(3)``).  A full map
+    default, ``in`` is False), as a dict of ints would answer for a str.
+    Unlike a dict, it also finds nothing for a key that equals an int
+    without being one (``1.0``, ``Decimal(3)``).  A full map
     raises ``MapFullError`` (a ``MemoryError``).  Iteration is weakly
     consistent: keys present throughout come exactly once, others may or
     may not; it never raises because of concurrent writers.  An iterator

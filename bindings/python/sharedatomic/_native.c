@@ -626,6 +626,12 @@ static PyObject *MapIter_next(MapIterObject *it)
 	r = satomic_map_iter_next(it->it, &k, &v);
 	if (r <= 0) {
 		MapIter_finish(it);
+		if (r == -EPERM) {	/* the C text names C flags */
+			PyErr_SetString(PyExc_PermissionError,
+					"this iterator was started by another process "
+					"(before fork): start a new one here");
+			return NULL;
+		}
 		return r < 0 ? raise_err(r, NULL) : NULL;
 	}
 	if (it->what == 0)
