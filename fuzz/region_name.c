@@ -1,7 +1,8 @@
 /*
  * Region names: every function that takes a name must accept exactly the
  * valid ones (one leading '/', 1 to NAME_MAX more bytes, no other '/', not
- * "." or ".."), refuse the others with -EINVAL before touching the file
+ * "." or "..", not beginning "/.satomic-", the library's temporary names),
+ * refuse the others with -EINVAL before touching the file
  * system, and what it creates must be what was asked and go away on unlink.
  */
 #include "sharedatomic.h"
@@ -18,7 +19,7 @@ static bool valid(const char *name)
 
 	return len >= 2 && len - 1 <= NAME_MAX && name[0] == '/' &&
 	       strchr(name + 1, '/') == NULL && strcmp(name, "/.") != 0 &&
-	       strcmp(name, "/..") != 0;
+	       strcmp(name, "/..") != 0 && strncmp(name, "/.satomic-", 10) != 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -112,11 +112,11 @@ START_TEST(test_bad_arguments)
 	ck_assert_int_eq(satomic_region_create(name_for("huge"), SIZE_MAX, 0, 0, &r), -EINVAL);
 	ck_assert_int_eq(satomic_region_create(name_for("huge"), (size_t)INT64_MAX, 0, 0, &r), -EINVAL);
 #if SIZE_MAX > UINT32_MAX
-	/* With the header's page: 2^63 is EINVAL, a byte less something else. */
+	/* With the header's page, 2^63 bytes is EINVAL.  (A byte less fails
+	 * too, later, with what the system says: EFBIG from the kernel, EINVAL
+	 * from valgrind's mmap.) */
 	ck_assert_int_eq(satomic_region_create(name_for("huge"),
 			 ((size_t)1 << 63) - (size_t)sysconf(_SC_PAGESIZE), 0, 0, &r), -EINVAL);
-	ck_assert_int_ne(satomic_region_create(name_for("huge"),
-			 ((size_t)1 << 63) - (size_t)sysconf(_SC_PAGESIZE) - 1, 0, 0, &r), -EINVAL);
 #endif
 	ck_assert_int_eq(satomic_region_create(name_for("mode"), 4096, 010000, 0, &r), -EINVAL);
 	ck_assert_int_eq(satomic_region_create(name_for("flags"), 4096, 0, 0x80, &r), -EINVAL);
