@@ -83,6 +83,7 @@ struct satomic_region {
 	int dirfd;
 	char *name;
 	char *tmpname;
+	pid_t maker;		/* the process that made tmpname */
 	unsigned int mode;
 };
 
@@ -358,7 +359,8 @@ static int make_hidden(struct satomic_region *r, int dirfd)
 				return -errno;
 			continue;
 		}
-		err = hidden_lock(fd, F_WRLCK);
+		/* 0600 whatever the umask: a sweeper must open it read-write. */
+		err = fchmod(fd, 0600) == 0 ? hidden_lock(fd, F_WRLCK) : -errno;
 		if (err == 0 && fstat(fd, &mine) != 0)
 			err = -errno;
 		if (err == 0 &&
@@ -367,8 +369,10 @@ static int make_hidden(struct satomic_region *r, int dirfd)
 			err = -EAGAIN;	/* swept, perhaps replaced */
 		if (err == 0 && (r->tmpname = strdup(tmp)) == NULL)
 			err = -ENOMEM;
-		if (err == 0)
+		if (err == 0) {
+			r->maker = getpid();
 			return fd;
+		}
 		close(fd);
 		if (err != -EAGAIN) {	/* ours, still: remove it */
 			unlinkat(dirfd, tmp, 0);
@@ -489,22 +493,18 @@ int region_publish(struct satomic_region *r)
 	if (r->name == NULL)
 		return 0;	/* anonymous */
 	if (r->tmpname) {
-		/* The mode for the name; back to 0600 while it stays hidden
-		 * (the name taken: EEXIST), and the lock given up once it is
-		 * a published region like any other. */
-		if (fchmod(r->fd, r->mode) != 0)
-			return -errno;
+		/* Linked at 0600, then given its mode: before, the hidden
+		 * name would have it (and a failed link leave it open to
+		 * others meanwhile).  (fchmod of a file this process made
+		 * and holds open cannot fail.)  Then the lock is given up: it
+		 * is a published region like any other. */
 		rc = linkat(r->dirfd, r->tmpname, r->dirfd, r->name, 0);
 		if (rc == 0) {
+			(void)fchmod(r->fd, r->mode);
 			unlinkat(r->dirfd, r->tmpname, 0);
 			free(r->tmpname);
 			r->tmpname = NULL;
 			(void)hidden_lock(r->fd, F_UNLCK);
-		} else {
-			int saved = errno;
-
-			(void)fchmod(r->fd, 0600);
-			errno = saved;
 		}
 	} else {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", r->fd);
@@ -791,7 +791,8 @@ int satomic_region_close(struct satomic_region *r)
 	if (r->base)
 		munmap(r->base, r->total);
 	if (r->tmpname) {	/* never published: leave nothing behind */
-		unlinkat(r->dirfd, r->tmpname, 0);
+		if (r->maker == getpid())	/* not a copy inherited by fork */
+			unlinkat(r->dirfd, r->tmpname, 0);
 		free(r->tmpname);
 	}
 	if (r->fd >= 0)

@@ -4,8 +4,9 @@
  * ".satomic-PID-RANDOM".  The test build's switch sat_test_no_tmpfile takes
  * that path here, as such a machine would.  satomic_region_create(3): no
  * process opens a region before it is published (the hidden names are
- * reserved, and the file keeps mode 0600 until then, and again after a
- * publication that failed), making one leaves the
+ * reserved, and the file keeps mode 0600 until then, whatever the umask and
+ * after a publication that failed), a child's close of a copy of the handle
+ * leaves the file to its parent, making one leaves the
  * caller's random() sequence alone, and a creator that dies before
  * publishing leaves nothing once the next region is made in the directory;
  * a live creator's file is never taken.
@@ -56,8 +57,10 @@ START_TEST(test_unpublished_stays_hidden)
 	srandom(7);
 	first = random();
 	srandom(7);
+	umask(0277);	/* no owner write: the file is 0600 all the same */
 	ck_assert_int_eq(satomic_region_create(name, 4096, 0640,
 					       SATOMIC_REGION_UNPUBLISHED, &r), 0);
+	umask(022);
 	ck_assert_int_eq(random(), first);	/* the caller's sequence */
 	ck_assert_int_eq(hidden_files(getpid(), hidden, sizeof(hidden)), 1);
 	snprintf(path, sizeof(path), "/dev/shm/%s", hidden);
@@ -105,6 +108,32 @@ START_TEST(test_failed_publish_stays_hidden)
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0644);
 	ck_assert_int_eq(hidden_files(getpid(), NULL, 0), 0);
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+}
+END_TEST
+
+/* A child that fork copied an unpublished handle into closes its copy:
+ * the parent's file stays, and the parent publishes. */
+START_TEST(test_child_close_leaves_the_file)
+{
+	struct satomic_region *r;
+	char name[96];
+	int status;
+	pid_t pid;
+
+	sat_test_no_tmpfile = true;
+	test_name(name, sizeof(name), "forked");
+	ck_assert_int_eq(satomic_region_create(name, 4096, 0, SATOMIC_REGION_UNPUBLISHED,
+					       &r), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(satomic_region_close(r) == 0 ? 0 : 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(hidden_files(getpid(), NULL, 0), 1);
+	ck_assert_int_eq(satomic_region_publish(r), 0);
 	satomic_region_close(r);
 	ck_assert_int_eq(satomic_region_unlink(name), 0);
 }
@@ -192,6 +221,7 @@ int main(void)
 
 	tcase_add_test(tc, test_unpublished_stays_hidden);
 	tcase_add_test(tc, test_failed_publish_stays_hidden);
+	tcase_add_test(tc, test_child_close_leaves_the_file);
 	tcase_add_test(tc, test_dead_creators_file_is_swept);
 	tcase_add_test(tc, test_hidden_names_are_reserved);
 	suite_add_tcase(s, tc);
