@@ -101,6 +101,26 @@ static PyObject *raise_err(int err, PyObject *what)
 }
 
 /*
+ * An error from opening segment `name` as `as` (a map, or a value: region
+ * kind `want`): TypeError if the name holds a segment of the other kind,
+ * which the library calls -EINVAL as it would a corrupt one; else
+ * raise_err's exception.
+ */
+static PyObject *raise_open_err(int err, PyObject *name, unsigned want,
+				const char *as)
+{
+	struct satomic_region_info info;
+	const char *cname = PyUnicode_AsUTF8(name);
+
+	if (err == -EINVAL && cname != NULL &&
+	    satomic_region_info(cname, &info) == 0 && info.kind != want)
+		return PyErr_Format(PyExc_TypeError, "%S holds %s, not %s", name,
+				    info.kind == SATOMIC_REGION_KIND_MAP
+				    ? "an AtomicDict" : "an atomic value", as);
+	return raise_err(err, name);
+}
+
+/*
  * An int64 argument that will be written: TypeError for a non-int,
  * OverflowError out of range.  Returns -1 on error.
  */
@@ -128,7 +148,8 @@ static int arg_i64(PyObject *o, int64_t *out, const char *what)
 
 /*
  * A key that is only looked up: 1 when it is an int64, 0 when it cannot be
- * in the map (another type, or out of range), as a dict of ints answers.
+ * in the map (another type, or out of range), as a dict of ints answers;
+ * -1 with TypeError for an unhashable one, as a dict raises it.
  */
 static int key_lookup(PyObject *o, int64_t *out)
 {
@@ -136,7 +157,7 @@ static int key_lookup(PyObject *o, int64_t *out)
 	long long v;
 
 	if (!PyLong_Check(o))
-		return 0;
+		return PyObject_Hash(o) == -1 ? -1 : 0;
 	v = PyLong_AsLongLongAndOverflow(o, &overflow);
 	if (overflow)
 		return 0;
@@ -233,7 +254,7 @@ static PyObject *Map_open(MapObject *self, PyObject *arg)
 	err = satomic_map_open(name, 0, &map);
 	Py_END_ALLOW_THREADS
 	if (err < 0)
-		return raise_err(err, arg);
+		return raise_open_err(err, arg, SATOMIC_REGION_KIND_MAP, "an AtomicDict");
 	self->map = map;
 	Py_RETURN_NONE;
 }
@@ -625,13 +646,13 @@ static PyObject *MapIter_next(MapIterObject *it)
 	}
 	r = satomic_map_iter_next(it->it, &k, &v);
 	if (r <= 0) {
-		MapIter_finish(it);
-		if (r == -EPERM) {	/* the C text names C flags */
+		if (r == -EPERM) {	/* every time (the C text names C flags) */
 			PyErr_SetString(PyExc_PermissionError,
 					"this iterator was started by another process "
 					"(before fork): start a new one here");
 			return NULL;
 		}
+		MapIter_finish(it);
 		return r < 0 ? raise_err(r, NULL) : NULL;
 	}
 	if (it->what == 0)
@@ -836,7 +857,9 @@ static PyObject *Value_attach(ValueObject *self, PyObject *const *args, Py_ssize
 		err = satomic_region_open(name, 0, &region);
 	Py_END_ALLOW_THREADS
 	if (err < 0)
-		return raise_err(err, args[0]);
+		return create ? raise_err(err, args[0])
+			      : raise_open_err(err, args[0], SATOMIC_REGION_KIND_RAW,
+					       kind_name((uint64_t)kind));
 	if (satomic_region_size(region) < 8) {
 		satomic_region_close(region);
 		PyErr_Format(PyExc_ValueError, "%S: region too small for a value", args[0]);

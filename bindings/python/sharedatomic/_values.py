@@ -120,21 +120,19 @@ class _Atomic:
 
     def __eq__(self, other: object) -> bool:
         """Compares the current value (another atomic's value too)."""
-        if isinstance(other, _Atomic):
-            other = other.get()
-        return self.get() == other
+        return self.get() == _plain(other)
 
     def __lt__(self, other):
-        return self.get() < (other.get() if isinstance(other, _Atomic) else other)
+        return self.get() < _plain(other)
 
     def __le__(self, other):
-        return self.get() <= (other.get() if isinstance(other, _Atomic) else other)
+        return self.get() <= _plain(other)
 
     def __gt__(self, other):
-        return self.get() > (other.get() if isinstance(other, _Atomic) else other)
+        return self.get() > _plain(other)
 
     def __ge__(self, other):
-        return self.get() >= (other.get() if isinstance(other, _Atomic) else other)
+        return self.get() >= _plain(other)
 
     def __bool__(self) -> bool:
         return bool(self.get())
@@ -144,6 +142,11 @@ class _Atomic:
 
     def __format__(self, spec: str) -> str:
         return format(self.get(), spec)
+
+
+def _plain(n: Any) -> Any:
+    """An operand's value: another atomic's, read once."""
+    return n.get() if isinstance(n, _Atomic) else n
 
 
 class _AtomicNumber(_Atomic):
@@ -156,12 +159,12 @@ class _AtomicNumber(_Atomic):
         return int(self.get())
 
     def __add__(self, n):
-        return self.get() + (n.get() if isinstance(n, _Atomic) else n)
+        return self.get() + _plain(n)
 
     __radd__ = __add__
 
     def __sub__(self, n):
-        return self.get() - (n.get() if isinstance(n, _Atomic) else n)
+        return self.get() - _plain(n)
 
     def __rsub__(self, n):
         return n - self.get()
@@ -174,27 +177,27 @@ class _AtomicInteger(_AtomicNumber):
 
     def __iadd__(self, n: int):
         """a += n: one atomic add (not a load and a store)."""
-        self.add_and_fetch(n)
+        self.add_and_fetch(_plain(n))
         return self
 
     def __isub__(self, n: int):
         """a -= n: one atomic subtract."""
-        self.sub_and_fetch(n)
+        self.sub_and_fetch(_plain(n))
         return self
 
     def __iand__(self, n: int):
         """a &= n: one atomic and."""
-        self.and_and_fetch(n)
+        self.and_and_fetch(_plain(n))
         return self
 
     def __ior__(self, n: int):
         """a |= n: one atomic or."""
-        self.or_and_fetch(n)
+        self.or_and_fetch(_plain(n))
         return self
 
     def __ixor__(self, n: int):
         """a ^= n: one atomic xor."""
-        self.xor_and_fetch(n)
+        self.xor_and_fetch(_plain(n))
         return self
 
 
@@ -249,11 +252,12 @@ class AtomicFloat(_AtomicNumber, native.Value):
 
     def __iadd__(self, n: float):
         """a += n: one atomic add."""
-        self._fetch_add_float(n)
+        self._fetch_add_float(_plain(n))
         return self
 
     def __isub__(self, n: float):
         """a -= n: one atomic add of -n."""
+        n = _plain(n)
         if isinstance(n, bool) or not isinstance(n, (int, float)):
             raise TypeError(f"a number is needed, not {type(n).__name__}")
         self._fetch_add_float(-float(n))

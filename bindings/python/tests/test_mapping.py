@@ -52,6 +52,11 @@ class Mapping(unittest.TestCase):
                 with self.assertRaises(KeyError) as cm:
                     miss()
                 self.assertEqual(cm.exception.args, (k,))
+        for k in ([1], {}, set()):	# unhashable: TypeError, as from a dict
+            for look in (lambda: d[k], lambda: k in d, lambda: d.get(k),
+                         lambda: d.pop(k, 0), lambda: d.__delitem__(k)):
+                with self.assertRaises(TypeError):
+                    look()
         # Unlike a dict (the README says so): equal to 1 but no int.
         for k in (1.0, decimal.Decimal(1), fractions.Fraction(1)):
             self.assertNotIn(k, d)

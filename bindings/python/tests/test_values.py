@@ -118,6 +118,9 @@ class Values(unittest.TestCase):
                 same = a
                 a += 2
                 a -= 1
+                with kind(1) as one:  # another atomic as the operand
+                    a += one
+                    a -= one
                 self.assertIs(a, same)  # in place: the same shared value
                 self.assertEqual(a.get(), 7)
                 if kind is not AtomicFloat:
@@ -148,6 +151,23 @@ class Values(unittest.TestCase):
                     self.assertEqual(same.get(), 7)
             finally:
                 a.unlink()
+
+    def test_map_and_value_names_apart(self):
+        """A value's name opened as an AtomicDict, or a map's as a value:
+        TypeError, as for a value of another type."""
+        name = "/sharedatomic-test-%d-apart" % os.getpid()
+        with AtomicInt(7, name=name) as a:
+            try:
+                with self.assertRaisesRegex(TypeError, "holds an atomic value, not an AtomicDict"):
+                    AtomicDict(name, create=False)
+            finally:
+                a.unlink()
+        with AtomicDict(name, create=True) as d:
+            try:
+                with self.assertRaisesRegex(TypeError, "holds an AtomicDict, not an AtomicInt"):
+                    AtomicInt(name=name, create=False)
+            finally:
+                d.unlink()
 
     def test_stubs_are_positional_only(self):
         """The C methods take no keywords, and _native.pyi says so ('/'),
