@@ -86,6 +86,7 @@ else
 	expect 0 "sound" "map check" -- satomic map check "$name"
 	expect 0 "removed -1" "map del" -- satomic map del "$name" 16
 	expect 0 "" "json help prints as always" -- satomic --json help
+	expect 2 "is reserved" "a reserved name" -- satomic region info /.satomic-1-2
 	expect 3 "no such key: 16" "map get missing key" -- satomic map get "$name" 16
 	# Output that cannot be written fails the command (status 1, a message).
 	for cmd in "map get $name -9223372036854775808" "map dump $name" "map stats $name" ls; do

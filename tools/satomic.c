@@ -169,6 +169,9 @@ static int check_name(const struct cmd *c, const char *name)
 			 "at most %d)", strlen(name + 1), NAME_MAX);
 	else if (strcmp(name, "/.") == 0 || strcmp(name, "/..") == 0)
 		snprintf(why, sizeof(why), "cannot be /. or /..");
+	else if (strncmp(name, "/.satomic-", 10) == 0)
+		snprintf(why, sizeof(why), "is reserved (/.satomic-*: the "
+			 "library's temporary names)");
 	else
 		return 0;
 	fprintf(stderr, "%s: %s: name '%s' %s\n", prog, c->words,
