@@ -69,15 +69,9 @@ stripes_sum(const struct table *t, bool dead)
 	return sum;
 }
 
-static inline __attribute__((always_inline)) uint64_t
-stripes_used(const struct table *t)
-{
-	return stripes_sum(t, false);
-}
-
 uint64_t table_used(const struct table *t)
 {
-	return stripes_used(t);
+	return stripes_sum(t, false);
 }
 
 /* Account for one more non-EMPTY slot, unless the table is at its maximum
@@ -90,7 +84,7 @@ reserve_slot(const struct table *t)
 
 	CRASH_POINT();
 	if (__builtin_expect((n & t->step_mask) != 0, 1) ||
-	    stripes_used(t) <= table_threshold(t->log2))
+	    stripes_sum(t, false) <= table_threshold(t->log2))
 		return true;
 	stripe_add(t, &t->stripe->used, (uint64_t)-1);
 	return false;
