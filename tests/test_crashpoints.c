@@ -344,8 +344,7 @@ static pid_t start_at_point(const struct scenario *s, long n, int sig,
 	} while (*keys < 0);
 	*acked = 0;
 	satomic_test_crash_after(0, SIGKILL);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = test_fork();
 	if (pid == 0) {
 		satomic_test_crash_after(n, sig);
 		_exit(s->op(*m, *keys, acked) < 0 ? 2 : 0);
@@ -683,8 +682,7 @@ START_TEST(test_value_while_removed)
 		setup_small(m);
 		res->r = INT32_MIN;
 		satomic_test_crash_after(0, SIGKILL);
-		pid = fork();
-		ck_assert_int_ge(pid, 0);
+		pid = test_fork();
 		if (pid == 0) {
 			satomic_test_crash_after(n, SIGSTOP);
 			run_vop(m, (enum vop)_i, res);

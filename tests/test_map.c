@@ -796,8 +796,7 @@ START_TEST(test_iterator_across_fork)
 	ck_assert_int_eq(satomic_map_iter_next(it, &k, &v), 1);
 	ck_assert(k >= 0 && k < FIRST && v == -k);
 	seen[k] = true;
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = test_fork();
 	if (pid == 0) {
 		r = satomic_map_iter_next(it, &k, &v);
 		satomic_map_iter_end(it);
@@ -1209,8 +1208,7 @@ START_TEST(test_named_truncated)
 	 * of SIGBUS at its next access after. */
 	ck_assert_int_eq(pipe(ready), 0);
 	ck_assert_int_eq(pipe(go), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = test_fork();
 	if (pid == 0) {
 		struct satomic_map *held;
 		int64_t v;
@@ -1330,8 +1328,7 @@ START_TEST(test_named_too_large)
 	satomic_map_unlink(name);
 	ck_assert_int_eq(satomic_map_footprint(100, 1ull << 30, &bytes), 0);
 	ck_assert_uint_gt(bytes, rl.rlim_cur);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = test_fork();
 	if (pid == 0) {
 		int e1, e2;
 
@@ -1456,10 +1453,9 @@ static long faults_so_far(void)
 static long faults_of_first_pass(struct satomic_map *m, int64_t keys, bool prefault)
 {
 	long *got = shared_pages(sizeof(long));
-	pid_t pid = fork();
+	pid_t pid = test_fork();
 	int status;
 
-	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		long before;
 		int64_t k, v, sum = 0;

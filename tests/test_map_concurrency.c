@@ -210,8 +210,7 @@ START_TEST(test_get_many_while_growing)
 	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &m), 0);
 	for (k = 0; k < GROW_PRESENT; k++)
 		ck_assert_int_eq(satomic_map_insert(m, k, value_of(k)), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = test_fork();
 	if (pid == 0)
 		_exit(grow_worker(0, m));
 	do {	/* even keys present throughout, odd ones never inserted */
@@ -295,8 +294,7 @@ START_TEST(test_separate_programs)
 	snprintf(n, sizeof(n), "%d", count);
 	for (p = 0; p < programs; p++) {
 		snprintf(id, sizeof(id), "%d", p);
-		pids[p] = fork();
-		ck_assert_int_ge(pids[p], 0);
+		pids[p] = test_fork();
 		if (pids[p] == 0) {
 			execl(helper, helper, "map-worker", name, id, n, (char *)NULL);
 			_exit(127);
@@ -473,9 +471,7 @@ START_TEST(test_sigkill)
 	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &kt->m), 0);
 	srandom((unsigned)time(NULL));
 	for (i = 0; i < INCARNATIONS; i++) {
-		pid_t pid = fork();
-
-		ck_assert_int_ge(pid, 0);
+		pid_t pid = test_fork();
 		if (pid == 0)
 			writer(kt, i);
 		pause.tv_sec = 0;

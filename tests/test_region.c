@@ -415,8 +415,7 @@ START_TEST(test_unpublished_killed)
 	int status;
 
 	satomic_region_unlink(name);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = test_fork();
 	if (pid == 0)
 		_exit(die_unpublished(0, (void *)name));
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -817,8 +816,7 @@ START_TEST(test_truncated_by_peer)
 	ck_assert_int_eq(truncate(path, 2 * 4096), 0);	/* a page short */
 	ck_assert_int_eq(satomic_region_open(name, 0, &r), -EINVAL);
 	ck_assert_ptr_null(r);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = test_fork();
 	if (pid == 0) {
 		volatile unsigned char *p = satomic_region_data(held);
 

@@ -126,8 +126,7 @@ START_TEST(test_child_close_leaves_the_file)
 	test_name(name, sizeof(name), "forked");
 	ck_assert_int_eq(satomic_region_create(name, 4096, 0, SATOMIC_REGION_UNPUBLISHED,
 					       &r), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = test_fork();
 	if (pid == 0)
 		_exit(satomic_region_close(r) == 0 ? 0 : 1);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -145,9 +144,7 @@ static pid_t creator(const char *tag, int hold)
 {
 	struct satomic_region *r;
 	char name[96], c;
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = test_fork();
 	if (pid == 0) {
 		test_name(name, sizeof(name), tag);
 		if (satomic_region_create(name, 4096, 0, SATOMIC_REGION_UNPUBLISHED,

@@ -431,9 +431,7 @@ static void worker_process(int p, long life_ns)
 
 static pid_t spawn(int p, long life_ns)
 {
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = test_fork();
 	if (pid == 0)
 		worker_process(p, life_ns);
 	return pid;
@@ -802,8 +800,7 @@ START_TEST(test_progress_while_one_is_stopped)
 
 	ck_assert_int_eq(satomic_map_create_anon(64, 1 << 20, 0, &map), 0);
 	for (p = 0; p < procs; p++) {
-		pid[p] = fork();
-		ck_assert_int_ge(pid[p], 0);
+		pid[p] = test_fork();
 		if (pid[p] == 0)
 			churn_process(ps, p);
 	}
