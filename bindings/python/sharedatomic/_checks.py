@@ -37,6 +37,11 @@ def shm_name(name):
         raise ValueError(f"name {name!r} contains a NUL character")
     if rest in (".", ".."):
         raise ValueError(f"name {name!r} is not a valid file name")
+    if rest.startswith(".satomic-"):
+        # The library's own, for the regions it builds under a hidden name
+        # (satomic_region_create(3)).
+        raise ValueError(f"name {name!r} is reserved: names beginning with "
+                         "'.satomic-' are the library's own")
     if len(rest.encode()) > 255:
         raise ValueError(f"name {name[:20]!r}... is longer than 255 bytes")
     return full

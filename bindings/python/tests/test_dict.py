@@ -122,6 +122,24 @@ class DictSemantics(unittest.TestCase):
 
 
 class DictLifecycle(unittest.TestCase):
+    def test_bad_names(self):
+        """README: bad names raise ValueError saying what is wrong, before
+        anything is created (the library's reserved '.satomic-' names
+        included)."""
+        from sharedatomic import AtomicInt
+        bad = ["", "/", "a/b", "a\0b", ".", "..", "x" * 256,
+               "/.satomic-x", ".satomic-x"]
+        for name in bad:
+            for make in (lambda: AtomicDict(name, create=True),
+                         lambda: AtomicDict(name, create=False),
+                         lambda: AtomicDict(name),
+                         lambda: AtomicInt(1, name=name)):
+                with self.subTest(name=name), \
+                        self.assertRaises(ValueError) as cm:
+                    make()
+                if "satomic-" in name:
+                    self.assertIn("reserved", str(cm.exception))
+
     def test_named(self):
         name = _name("named")
         with AtomicDict(name, create=True) as a:
