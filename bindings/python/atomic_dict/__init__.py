@@ -12,11 +12,19 @@ Keys are non-zero unsigned 64-bit integers, values unsigned 64-bit (32-bit
 with ``v32=1``) and arithmetic wraps around as in C.
 
 Differences, on purpose: ``max_entries`` is a hint (the map grows, so
-"capacity exceeded" never happens).  Keys of up to 64 bits work: one
+"capacity exceeded" never happens).  Each dict or set holds one open file
+descriptor, where atomic-dict's anonymous ``mmap`` holds none: the map's
+memory is an unnamed shared-memory file that it grows into (allocating
+first, so that a full ``/dev/shm`` is an error, not a ``SIGBUS``); so at
+most ``ulimit -n`` of them, less the process's other files, are open at
+once, and one more raises ``OSError`` (``EMFILE``).  Keys of up to 64 bits work: one
 64-bit word (``k64=1``) or one or two 32-bit words (``k64=0, k32=1`` or
 ``2``; two words are packed into one map key, the first in the high bits).
+``AtomicSet(max_entries, k64=1, k32=0)`` holds keys alone: ``add(key)`` is
+True when that call added the key, and iteration yields ``((key,), True)``.
 Not supported: longer keys (``k64`` > 1, or ``k64=1`` with ``k32`` > 0) and
-sets (no value word): they raise ``NotImplementedError``.  For more than
+an ``AtomicDict`` without one value word: they raise
+``NotImplementedError``.  For more than
 this (names, pickling, ``len``, ``del``), use :class:`sharedatomic.AtomicDict`.
 """
 
@@ -25,7 +33,7 @@ import ctypes
 from sharedatomic import AtomicDict as _SharedDict
 from sharedatomic._lib import check as _check, lib as _lib
 
-__all__ = ["AtomicDict", "AtomicValue64", "AtomicValue32"]
+__all__ = ["AtomicDict", "AtomicSet", "AtomicValue64", "AtomicValue32"]
 __version__ = "0.5.0"
 
 _ENOENT, _EEXIST = -2, -17
@@ -142,15 +150,11 @@ class AtomicValue32(AtomicValue64):
     _mask = (1 << 32) - 1
 
 
-class AtomicDict:
-    """An unsigned-int -> unsigned-int dictionary shared with forked children.
+class _AtomicBase:
+    """What AtomicDict and AtomicSet share, as in atomic-dict: the key
+    layout (k64 64-bit words, or k32 32-bit ones) and the map beneath."""
 
-    ``AtomicDict(max_entries, k64=1, k32=0, v64=1, v32=0)``: see the module's
-    documentation.
-    """
-
-    def __init__(self, max_entries: int, k64: int = 1, k32: int = 0,
-                 v64: int = 1, v32: int = 0) -> None:
+    def __init__(self, max_entries, k64, k32, v64, v32):
         for name, n in (("k64", k64), ("k32", k32), ("v64", v64), ("v32", v32)):
             if not isinstance(n, int) or n < 0:
                 raise ValueError(f"{name} must be a non-negative int, not {n!r}")
@@ -159,15 +163,14 @@ class AtomicDict:
                 "keys of at most 64 bits are supported (k64=1, or k32=1 or 2 with "
                 f"k64=0), not k64={k64}, k32={k32}: libsharedatomic's map has "
                 "int64 keys")
-        if v64 + v32 != 1:
+        if v64 + v32 != self._value_words:
             raise NotImplementedError(
                 "exactly one value word (v64=1 or v32=1) is supported; "
-                "no sets (v64=v32=0)")
+                "for a set use AtomicSet")
         if not isinstance(max_entries, int) or max_entries < 0:
             raise ValueError(f"max_entries must be a non-negative int, not {max_entries!r}")
         self._d = _SharedDict(capacity=max(max_entries, 1))
         self._m = self._d._handle()
-        self._value = AtomicValue32 if v32 else AtomicValue64
         self._widths = (64,) * k64 + (32,) * k32
 
     def _pack(self, key):
@@ -193,12 +196,33 @@ class AtomicDict:
             return (k,)
         return (k >> 32, k & 0xFFFFFFFF) if len(self._widths) == 2 else (k,)
 
-    def __getitem__(self, key):
-        """The value handle of key, which becomes present (0 if new)."""
+    def _insert(self, key):
+        """Make key present (value 0 if new); its map key, and whether it
+        was new."""
         k = self._pack(key)
         err = _lib.satomic_map_insert(self._m, k, 0)
         if err != _EEXIST:
             _check(err)
+        return k, err == 0
+
+
+class AtomicDict(_AtomicBase):
+    """An unsigned-int -> unsigned-int dictionary shared with forked children.
+
+    ``AtomicDict(max_entries, k64=1, k32=0, v64=1, v32=0)``: see the module's
+    documentation.
+    """
+
+    _value_words = 1
+
+    def __init__(self, max_entries: int, k64: int = 1, k32: int = 0,
+                 v64: int = 1, v32: int = 0) -> None:
+        super().__init__(max_entries, k64, k32, v64, v32)
+        self._value = AtomicValue32 if v32 else AtomicValue64
+
+    def __getitem__(self, key):
+        """The value handle of key, which becomes present (0 if new)."""
+        k, _ = self._insert(key)
         return self._value(self._m, k, self._d)
 
     def __setitem__(self, key, value: int) -> None:
@@ -210,3 +234,25 @@ class AtomicDict:
         mask = self._value._mask
         for k, v in self._d.items():
             yield (self._unpack(k), v & mask)
+
+
+class AtomicSet(_AtomicBase):
+    """A set of unsigned ints shared with forked children (no removal).
+
+    ``AtomicSet(max_entries, k64=1, k32=0)``: keys as in :class:`AtomicDict`.
+    """
+
+    _value_words = 0
+
+    def __init__(self, max_entries: int, k64: int = 1, k32: int = 0) -> None:
+        super().__init__(max_entries, k64, k32, 0, 0)
+
+    def add(self, key) -> bool:
+        """Make key a member; True if this call added it, False if it was
+        one already (atomic: of racing adds of one key, one gets True)."""
+        return self._insert(key)[1]
+
+    def __iter__(self):
+        """((key,), True) pairs, as atomic-dict's; NOT atomic as a whole."""
+        for k in self._d.keys():
+            yield (self._unpack(k), True)

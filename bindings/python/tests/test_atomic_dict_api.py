@@ -4,7 +4,8 @@ import gc
 import os
 import unittest
 
-from atomic_dict import AtomicDict
+import atomic_dict
+from atomic_dict import AtomicDict, AtomicSet
 
 M64 = (1 << 64) - 1
 
@@ -118,6 +119,64 @@ class TestAtomicDictAPI(unittest.TestCase):
             os._exit(0)
         os.waitpid(pid, 0)
         self.assertEqual(self.d[9].load(), 3)
+
+
+class TestAtomicSetAPI(unittest.TestCase):
+    """atomic-dict's AtomicSet: add() is True for the call that added the
+    key; iteration yields ((key,), True)."""
+
+    def test_exported(self):
+        self.assertIn("AtomicSet", atomic_dict.__all__)
+
+    def test_add_and_iterate(self):
+        s = AtomicSet(64)
+        self.assertIs(s.add(7), True)
+        self.assertIs(s.add(7), False)
+        self.assertIs(s.add(M64), True)
+        self.assertEqual(sorted(s), [((7,), True), ((M64,), True)])
+        with self.assertRaises(ValueError):
+            s.add(0)
+        t = AtomicSet(16, k64=0, k32=2)
+        self.assertIs(t.add((1, 2)), True)
+        self.assertIs(t.add((1, 2)), False)
+        self.assertEqual(list(t), [((1, 2), True)])
+        with self.assertRaises(NotImplementedError):
+            AtomicSet(16, k64=2)
+
+    def test_one_descriptor_each(self):
+        """The module's documentation: each dict holds one descriptor, and
+        one past ulimit -n raises OSError (EMFILE), nothing else."""
+        import errno
+        import resource
+        pid = os.fork()
+        if pid == 0:
+            made, code = [], 1
+            try:
+                used = len(os.listdir("/proc/self/fd"))
+                resource.setrlimit(resource.RLIMIT_NOFILE, (used + 8, used + 8))
+                try:
+                    while len(made) < 100:
+                        made.append(AtomicDict(4) if len(made) % 2 else AtomicSet(4))
+                except OSError as e:
+                    code = 0 if e.errno == errno.EMFILE and 6 <= len(made) <= 8 else 2
+            finally:
+                os._exit(code)
+        self.assertEqual(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), 0)
+
+    def test_racing_adds_one_winner(self):
+        """Forked children add the same keys: each key is added by exactly
+        one add() (the winners' counts, reported by exit status, sum to the
+        number of keys)."""
+        s, keys, children = AtomicSet(8), range(1, 201), 4
+        pids = []
+        for _ in range(children):
+            pid = os.fork()
+            if pid == 0:
+                os._exit(sum(s.add(k) for k in keys))
+            pids.append(pid)
+        won = sum(os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in pids)
+        self.assertEqual(won, len(keys))
+        self.assertEqual(sorted(k for (k,), _ in s), list(keys))
 
 
 if __name__ == "__main__":
