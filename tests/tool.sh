@@ -89,13 +89,15 @@ else
 	expect 2 "is reserved" "a reserved name" -- satomic region info /.satomic-1-2
 	expect 3 "no such key: 16" "map get missing key" -- satomic map get "$name" 16
 	# Output that cannot be written fails the command (status 1, a message).
+	# The message names the command and its segment (satomic(1), EXIT STATUS).
 	for cmd in "map get $name -9223372036854775808" "map dump $name" "map stats $name" ls; do
+		what=${cmd% -*}	# the command and its segment, not the key
 		# shellcheck disable=SC2086
-		expect_streams 1 "" "cannot write the output" "$cmd >/dev/full" -- sh -c \
+		expect_streams 1 "" "satomic: $what: cannot write the output" "$cmd >/dev/full" -- sh -c \
 			'"$@" >/dev/full' sh "$top_builddir/libtool" --mode=execute \
 			"$top_builddir/tools/satomic" $cmd
 	done
-	expect 1 "cannot write the output" "map dump >&-" -- sh -c \
+	expect 1 "satomic: map dump $name: cannot write the output" "map dump >&-" -- sh -c \
 		'"$@" >&-' sh "$top_builddir/libtool" --mode=execute "$top_builddir/tools/satomic" \
 		map dump "$name"
 	expect 0 "$name *map" "ls" -- satomic ls
@@ -169,6 +171,8 @@ error_table <<'EOF'
 2|map get: --json is for ls, map dump, map stats and region info|--json map get NAME 1
 2|map check: --json is for|map check NAME --json
 2|help: unknown command 'nope'|help nope
+2|help: unknown map command 'bogus'|help map bogus
+2|help: unknown map command 'bogus'|map bogus --help
 1|map get /satomic-none-|map get NONE 1
 1|region info /satomic-none-|region info NONE
 1|no segment of that name|region rm NONE

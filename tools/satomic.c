@@ -747,16 +747,20 @@ static const char *help_prefix(int argc, char **argv, char *buf, size_t size)
 		return "";
 	if ((c = find(argc, argv, &n)) != NULL)
 		return c->words;
-	if (argc >= 1 && is_group(argv[0]))
+	if (argc == 1 && is_group(argv[0]))	/* `help map`, not `help map bogus` */
 		return snprintf(buf, size, "%s", argv[0]), buf;
 	return NULL;
 }
+
+/* What main() names when the output cannot be written, as every other
+ * message does: the command and its segment, "help" or "--version". */
+static char running[64 + SHOWN_SIZE];
 
 static int run_command(int argc, char **argv)
 {
 	const struct cmd *c;
 	const char *prefix;
-	char buf[64];
+	char buf[64], sn[SHOWN_SIZE];
 	bool help = false;
 	int i, n = 0, k;
 
@@ -774,6 +778,7 @@ static int run_command(int argc, char **argv)
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			help = true;
 		else if (strcmp(argv[i], "--version") == 0) {
+			snprintf(running, sizeof(running), "--version");
 			printf("satomic (libsharedatomic) %s\n", PACKAGE_VERSION);
 			return 0;
 		} else if (strncmp(argv[i], "--", 2) == 0)
@@ -788,7 +793,12 @@ static int run_command(int argc, char **argv)
 		argc--;
 	}
 	if (help) {
-		if ((prefix = help_prefix(argc, argv, buf, sizeof(buf))) == NULL)
+		snprintf(running, sizeof(running), "help");
+		prefix = help_prefix(argc, argv, buf, sizeof(buf));
+		if (prefix == NULL && is_group(argv[0]))
+			return usage_error(argv[0], "help: unknown %s command '%s'",
+					   argv[0], argv[1]);
+		if (prefix == NULL)
 			return usage_error("", "help: unknown command '%s'", argv[0]);
 		print_help(stdout, prefix);
 		return 0;
@@ -817,6 +827,10 @@ static int run_command(int argc, char **argv)
 	     i++)
 		if (check_name(c, argv[i]))
 			return EXIT_USAGE;
+	if (strstr(c->args, "NAME") && argc > 0)
+		snprintf(running, sizeof(running), "%s %s", c->words, shown(argv[0], sn));
+	else
+		snprintf(running, sizeof(running), "%s", c->words);
 	return c->run(c, argc, argv);
 }
 
@@ -829,8 +843,8 @@ int main(int argc, char **argv)
 	 * must not exit 0.  (errno: the flush's, if it failed.) */
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: cannot write the output: %s\n", prog,
-			strerror(errno ? errno : EIO));
+		fprintf(stderr, "%s: %s%scannot write the output: %s\n", prog,
+			running, *running ? ": " : "", strerror(errno ? errno : EIO));
 		return status ? status : EXIT_FAILED;
 	}
 	return status;
