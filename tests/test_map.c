@@ -1601,6 +1601,47 @@ static int attach_forged(void *mem, size_t size, size_t offset, uint64_t value,
 	return err;
 }
 
+/*
+ * satomic_map_create(3): the map uses the first footprint bytes of its
+ * memory and never the rest, whatever size says; attach takes any size
+ * that covers the footprint, and refuses one that does not.
+ */
+START_TEST(test_attach_sizes)
+{
+	const uint64_t max = 3000;
+	size_t fp = 0, i;
+	unsigned char *mem;
+	struct satomic_map *m, *again;
+	int64_t k, v;
+
+	ck_assert_int_eq(satomic_map_footprint(100, max, &fp), 0);
+	mem = shared_pages(3 * fp);
+	memset(mem + fp, 0xab, 2 * fp);
+	ck_assert_int_eq(satomic_map_init(mem, 2 * fp, 100, max, &m), 0);
+	ck_assert_int_eq(satomic_map_attach(mem, fp - 64, &again), -EINVAL);
+	ck_assert_int_eq(satomic_map_attach(mem, fp / 2, &again), -EINVAL);
+	ck_assert_int_eq(satomic_map_attach(mem, 3 * fp, &again), 0);
+	satomic_map_detach(again);
+	ck_assert_int_eq(satomic_map_attach(mem, fp, &again), 0);
+	/* Grown to max_capacity, through several migrations, and emptied. */
+	for (k = 0; k < (int64_t)max; k++)
+		ck_assert_int_eq(satomic_map_insert(m, k, -k), 0);
+	ck_assert_int_eq(satomic_map_insert(m, -1, 0), -ENOSPC);
+	for (k = 0; k < (int64_t)max; k++) {
+		ck_assert_int_eq(satomic_map_get(again, k, &v), 0);
+		ck_assert_int_eq(v, -k);
+		ck_assert_int_eq(satomic_map_remove(again, k, NULL), 0);
+	}
+	ck_assert_int_eq(satomic_map_clear(m), 0);
+	for (i = fp; i < 3 * fp; i++)
+		ck_assert_msg(mem[i] == 0xab, "byte %zu past the footprint %zu written",
+			      i, fp);
+	satomic_map_detach(again);
+	satomic_map_detach(m);
+	munmap(mem, 3 * fp);
+}
+END_TEST
+
 START_TEST(test_hostile_memory)
 {
 	size_t size = 0, i, off;
@@ -1765,6 +1806,7 @@ int main(void)
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_prefault);
 	tcase_add_test(tc, test_wrapping_chain);
+	tcase_add_test(tc, test_attach_sizes);
 	tcase_add_test(tc, test_hostile_memory);
 	tcase_add_test(tc, test_check_finds_damage);
 	tcase_set_timeout(tc, 120);
