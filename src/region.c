@@ -421,7 +421,7 @@ int region_create(const struct region_place *place, size_t data_size,
 	int err;
 
 	if (out == NULL || data_size == 0 || alloc > data_size ||
-	    data_size > (size_t)INT64_MAX - offset || (mode & ~07777u) != 0 ||
+	    data_size > (size_t)INT64_MAX - offset || (mode & ~0777u) != 0 ||
 	    (flags & ~REGION_FLAGS) != 0)
 		return -EINVAL;
 	r = region_alloc();

@@ -118,7 +118,17 @@ START_TEST(test_bad_arguments)
 	ck_assert_int_eq(satomic_region_create(name_for("huge"),
 			 ((size_t)1 << 63) - (size_t)sysconf(_SC_PAGESIZE), 0, 0, &r), -EINVAL);
 #endif
-	ck_assert_int_eq(satomic_region_create(name_for("mode"), 4096, 010000, 0, &r), -EINVAL);
+	/* Permission bits only: setuid and setgid mean nothing on a segment,
+	 * and the kernel clears them at an unprivileged process's next
+	 * allocation (so "applied exactly" could not hold); sticky neither. */
+	{
+		static const unsigned bad_modes[] = { 010000, 04600, 02660, 01666, 07777 };
+		size_t i;
+
+		for (i = 0; i < sizeof(bad_modes) / sizeof(bad_modes[0]); i++)
+			ck_assert_int_eq(satomic_region_create(name_for("mode"), 4096,
+							       bad_modes[i], 0, &r), -EINVAL);
+	}
 	ck_assert_int_eq(satomic_region_create(name_for("flags"), 4096, 0, 0x80, &r), -EINVAL);
 	ck_assert_int_eq(satomic_region_create(name_for("out"), 4096, 0, 0, NULL), -EINVAL);
 	ck_assert_int_eq(satomic_region_close(NULL), -EINVAL);
@@ -161,6 +171,53 @@ START_TEST(test_mode)
 	satomic_region_close(r);
 	satomic_region_unlink(name);
 	umask(old);
+}
+END_TEST
+
+/*
+ * The same, as a user without privilege (root sets any bit; another user's
+ * writes and allocations are where the kernel strips bits): a child that
+ * is nobody when the test runs as root.  Every permission mode, plain and
+ * published after UNPUBLISHED, whatever the umask.
+ */
+START_TEST(test_mode_unprivileged)
+{
+	static const unsigned modes[] = { 0400, 0600, 0640, 0604, 0660, 0666, 0700, 0777 };
+	const char *name = name_for("mode-unpriv");
+	struct satomic_region *r;
+	int status;
+	pid_t pid = test_fork();
+
+	if (pid == 0) {
+		size_t i;
+		unsigned flags;
+
+		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(3);
+		umask(0777);
+		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+			for (flags = 0; flags <= SATOMIC_REGION_UNPUBLISHED;
+			     flags += SATOMIC_REGION_UNPUBLISHED) {
+				char path[PATH_MAX];
+				struct stat st;
+
+				if (satomic_region_create(name, 8192, modes[i], flags, &r) != 0 ||
+				    (flags && satomic_region_publish(r) != 0))
+					_exit(1);
+				shm_path(name, path, sizeof(path));
+				if (stat(path, &st) != 0 || (st.st_mode & 07777) != modes[i]) {
+					fprintf(stderr, "mode %o (flags %u): got %o\n", modes[i],
+						flags, (unsigned)(st.st_mode & 07777));
+					_exit(2);
+				}
+				satomic_region_close(r);
+				satomic_region_unlink(name);
+			}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "status 0x%x (see the output)", status);
 }
 END_TEST
 
@@ -1021,6 +1078,7 @@ int main(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_mode);
+	tcase_add_test(tc, test_mode_unprivileged);
 	tcase_add_test(tc, test_no_symlinks);
 	tcase_add_test(tc, test_file_backed);
 	tcase_add_test(tc, test_anon);

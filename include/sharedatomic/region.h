@@ -36,8 +36,8 @@ struct satomic_region;
  * Create a named region of `size` bytes of data, exclusively (fails with
  * -EEXIST if the name exists; with SATOMIC_REGION_UNPUBLISHED,
  * satomic_region_publish does).  `name` is "/" followed by 1 to NAME_MAX
- * characters, none of them "/".  `mode` 0 means 0600; otherwise it is applied
- * exactly, whatever the umask.  The region appears under its name only once
+ * characters, none of them "/".  `mode` 0 means 0600; otherwise (permission
+ * bits, at most 0777) it is applied exactly, whatever the umask.  The region appears under its name only once
  * fully initialized; with SATOMIC_REGION_UNPUBLISHED, only once the caller
  * has filled it and called satomic_region_publish (create_file too).
  */
