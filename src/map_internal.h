@@ -61,6 +61,7 @@ struct table {
 	uint64_t mask;		/* slots - 1 */
 	uint64_t reach;		/* slots / 4: no key lies further from home */
 	unsigned log2, area;
+	unsigned home_shift;	/* 64 - log2: a home is h >> home_shift */
 	uint64_t gen;
 	struct stripe *stripe;	/* where the view's participant counts */
 	bool own_stripe;	/* no one else counts there (table_pick_stripe) */
@@ -71,6 +72,9 @@ struct view {
 	uint64_t word;
 	uint64_t pin;		/* what a participant announces for it */
 	bool migrating;
+	/* Not migrating, and announced with a plain store (the reclaimers'
+	 * membarrier orders it): update_fast's one test before it announces. */
+	bool enter_plain;
 	/* max_keys where a table of this view could hold more keys (a new
 	 * key must then first be counted against it), else UINT64_MAX. */
 	uint64_t key_limit;
@@ -157,10 +161,20 @@ static inline void table_init(const struct satomic_map *m, struct table *t,
 	t->area = area;
 	t->gen = gen;
 	t->mask = (1ull << log2) - 1;
+	t->home_shift = 64 - log2;
 	t->reach = 1ull << (log2 - 2);
 	table_pick_stripe(t, who);
 	t->step_mask = (1ull << table_step_log2(log2)) - 1;
 }
+
+/*
+ * Announce, then re-check the state word: either a reclaimer scanning the
+ * registry sees the announcement, or we see the state word it changed before
+ * scanning.  That needs the store ordered before the load: a fence here, or,
+ * in a process registered with membarrier, the barrier the reclaimer forces
+ * on every registered thread before it scans (reg_pinned).
+ */
+extern bool sat_membarrier_registered;
 
 /* Decode the state word into a view for participant `who` (or
  * NO_PARTICIPANT); -EUCLEAN if it names no valid table (a corrupt or hostile
@@ -179,6 +193,7 @@ static inline int view_init(const struct satomic_map *m, uint64_t w,
 	v->word = w;
 	v->pin = state_pin(w);
 	v->migrating = s.migrating;
+	v->enter_plain = !s.migrating && sat_membarrier_registered;
 	/* A target is never smaller than its source; 3/4 of it is the most
 	 * its used counters can ever reach (table_threshold). */
 	v->key_limit = 3ull << (s.migrating ? s.tgt_log2 : s.cur_log2) >> 2 >
@@ -254,7 +269,7 @@ static inline uint64_t key_hash(const struct satomic_map *m, int64_t key)
 
 static inline uint64_t table_home(const struct table *t, uint64_t h)
 {
-	return h >> (64 - t->log2);
+	return h >> t->home_shift;
 }
 
 /*
@@ -454,25 +469,21 @@ bool reg_alive(const struct participant *p, uint64_t incarnation);
 bool reg_pinned(struct satomic_map *m, uint64_t gen);
 uint64_t reg_next_serial(void);
 
-/*
- * Announce, then re-check the state word: either a reclaimer scanning the
- * registry sees the announcement, or we see the state word it changed before
- * scanning.  That needs the store ordered before the load: a fence here, or,
- * in a process registered with membarrier, the barrier the reclaimer forces
- * on every registered thread before it scans (reg_pinned).
- */
-extern bool sat_membarrier_registered;
-
 /* The announce store: pin is state_pin() of the state word about to be
  * re-checked with state_recheck(). */
+static inline void announce_store_plain(struct participant *p, uint64_t pin)
+{
+	/* Ordered before state_recheck by reg_pinned's membarrier, which
+	 * runs after the reclaimer's state CAS and before its scan: in a
+	 * registered process a compiler barrier is all this thread needs. */
+	__atomic_store_n(&p->announce, pin, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
 static inline void announce_store(struct participant *p, uint64_t pin)
 {
 	if (sat_membarrier_registered) {
-		/* Ordered before state_recheck by reg_pinned's membarrier,
-		 * which runs after the reclaimer's state CAS and before its
-		 * scan: a compiler barrier is all this thread needs. */
-		__atomic_store_n(&p->announce, pin, __ATOMIC_RELAXED);
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		announce_store_plain(p, pin);
 	} else {
 		/* SC, with state_recheck's SC load: pairs with the SC state
 		 * CAS (migrate_start, migrate_switch) and the SC load of

@@ -928,9 +928,13 @@ out:
 static inline __attribute__((always_inline)) bool
 view_enter_fast(struct satomic_map *m, const struct reg_node *n)
 {
-	if (n->view.migrating)
+	/* One test for the common case (view.enter_plain), then the rest. */
+	if (__builtin_expect(n->view.enter_plain, 1))
+		announce_store_plain(n->p, n->view.pin);
+	else if (n->view.migrating)
 		return false;
-	announce_store(n->p, n->view.pin);
+	else
+		announce_store(n->p, n->view.pin);
 	if (state_recheck(m) == n->view.word)
 		return true;
 	reg_leave(n->p);

@@ -24,6 +24,10 @@
 
 void satomic_test_crash_after(long n, int sig);
 long satomic_test_crash_points(void);
+/* The test build's view of the library's choice of announce store: false
+ * takes the SC store that processes without membarrier use. */
+extern bool sat_membarrier_registered;
+static bool sc_announce;	/* set it false in the parent and the child */
 
 #define KEY_OF(i) ((int64_t)(i) * 0x9e3779b97f4a7c15ll - 3)
 #define VALUE_OF(i) (-(int64_t)(i) - 1000)
@@ -346,6 +350,8 @@ static pid_t start_at_point(const struct scenario *s, long n, int sig,
 	satomic_test_crash_after(0, SIGKILL);
 	pid = test_fork();
 	if (pid == 0) {
+		if (sc_announce)	/* (fork registered the child again) */
+			sat_membarrier_registered = false;
 		satomic_test_crash_after(n, sig);
 		_exit(s->op(*m, *keys, acked) < 0 ? 2 : 0);
 	}
@@ -426,6 +432,16 @@ END_TEST
 
 START_TEST(test_stop_points)
 {
+	run_scenario(&scenarios[_i], SIGSTOP);
+}
+END_TEST
+
+/* The same, every process announcing with the SC store (no membarrier):
+ * the other branch of update_fast's entry and of reg_announce. */
+START_TEST(test_stop_points_sc_announce)
+{
+	sc_announce = true;
+	sat_membarrier_registered = false;
 	run_scenario(&scenarios[_i], SIGSTOP);
 }
 END_TEST
@@ -730,6 +746,7 @@ int main(void)
 	skip_unless_map_available();
 	tcase_add_loop_test(tc, test_crash_points, 0, quick ? GROWS : all);
 	tcase_add_loop_test(tc, test_stop_points, 0, quick ? GROWS : all);
+	tcase_add_loop_test(tc, test_stop_points_sc_announce, 0, GROWS);
 	if (quick) {
 		tcase_add_loop_test(tc, test_crash_points, PREFAULTS, all);
 		tcase_add_loop_test(tc, test_stop_points, PREFAULTS, all);
