@@ -59,7 +59,33 @@ struct job {
 	uint64_t churn_base;	/* churn: index of the next fresh key; the live
 				 * keys are [churn_base - n, churn_base) */
 	uint64_t n;		/* N */
+	uint64_t ops_count;	/* entries of ops and dice */
 };
+
+/*
+ * A forked worker reads each page of the job's arrays once before the
+ * clock, as bench_shared_prefault does the tables: the arrays are the
+ * parent's private memory, whose page tables fork copies, but on some
+ * virtual machines a process's first touch of each page still costs
+ * microseconds, unseen as a page fault (2 processes ran at 0.6x of 2
+ * threads on an AMD guest, every contender alike).
+ */
+static void touch_pages(const void *p, size_t bytes)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < bytes; i += 4096)
+		(void)((const volatile unsigned char *)p)[i];
+}
+
+static void job_touch(void *arg)
+{
+	const struct job *j = arg;
+
+	touch_pages(j->keys, j->n * sizeof(*j->keys));
+	touch_pages(j->ops, j->ops_count * sizeof(*j->ops));
+	touch_pages(j->dice, j->ops_count);
+}
 
 /*
  * The i-th key of the universe: splitmix64's finalizer of i + 1, a
@@ -274,8 +300,8 @@ static double measure(const struct table_impl *impl, struct job *j,
 		: j->ops_per_worker * (uint64_t)m->workers;
 	uint64_t faults = 0;
 	double got = run_workers(work, j, m->workers, m->processes, total,
-				 fault ? NULL : impl->process_enter, impl->thread_enter,
-				 impl->thread_exit, j->table, &faults);
+				 fault ? NULL : impl->process_enter, job_touch,
+				 impl->thread_enter, impl->thread_exit, j->table, &faults);
 
 	if (r)
 		result_add_faults(r, faults, total);
@@ -363,7 +389,7 @@ static void fresh_runs(const struct options *o, const struct table_impl *impl,
 	pid = fork();
 	if (pid == 0) {
 		for (rep = WARMUP; rep < o->reps; rep++) {
-			struct job j = { impl, NULL, fk, keys, NULL, NULL, 0, 0, size };
+			struct job j = { impl, NULL, fk, keys, NULL, NULL, 0, 0, size, 0 };
 			struct result counted = { .n = 0 };
 			uint64_t before;
 			double got;
@@ -506,7 +532,8 @@ static int shared_phase(const struct options *o, const struct table_impl *const 
 					uint64_t n_ops = ops_per_worker(per_worker, size,
 									(enum kind)k, &modes[mi]);
 					struct job j = { impl, tables[t], (enum kind)k, keys,
-							 ops, dice, n_ops, churn[t], size };
+							 ops, dice, n_ops, churn[t], size,
+							 n_ops * (uint64_t)modes[mi].workers };
 					double got;
 
 					if (unsupported(impl, (enum kind)k, &modes[mi]))

@@ -138,7 +138,7 @@ int bench_prims(const struct options *o, struct result *rs, int max)
 				ops = run_workers(loops[l].fn, &j, modes[m].workers,
 						  modes[m].processes,
 						  n * (uint64_t)modes[m].workers, NULL, NULL, NULL,
-						  NULL, NULL);
+						  NULL, NULL, NULL);
 				if (rep >= 0)
 					result_add(slot[l], ops);
 			}

@@ -33,7 +33,8 @@ struct worker_arg {
 	work_fn fn;
 	void *arg;
 	int w, workers;
-	void (*process_enter)(void *), (*enter)(void *), (*leave)(void *);
+	void (*process_enter)(void *), (*process_touch)(void *);
+	void (*enter)(void *), (*leave)(void *);
 	void *table;
 };
 
@@ -74,6 +75,8 @@ static void *worker(void *p)
 	pin(a->w);
 	if (a->process_enter)
 		a->process_enter(a->table);
+	if (a->process_touch)
+		a->process_touch(a->arg);
 	if (a->enter)
 		a->enter(a->table);
 	__atomic_fetch_add(&s->ready, 1, __ATOMIC_SEQ_CST);
@@ -92,8 +95,8 @@ static void *worker(void *p)
 
 double run_workers(work_fn fn, void *arg, int workers, bool processes,
 		   uint64_t total_ops, void (*process_enter)(void *),
-		   void (*enter)(void *), void (*leave)(void *), void *table,
-		   uint64_t *faults)
+		   void (*process_touch)(void *), void (*enter)(void *),
+		   void (*leave)(void *), void *table, uint64_t *faults)
 {
 	struct sync *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
 			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -110,6 +113,7 @@ double run_workers(work_fn fn, void *arg, int workers, bool processes,
 	for (w = 0; w < workers; w++) {
 		args[w] = (struct worker_arg){ s, fn, arg, w, workers,
 					       processes ? process_enter : NULL,
+					       processes ? process_touch : NULL,
 					       enter, leave, table };
 		if (processes) {
 			pids[w] = fork();

@@ -46,14 +46,15 @@ typedef uint64_t (*work_fn)(void *arg, int w, int workers);
  * Run `workers` workers (threads, or forked processes when `processes`),
  * pinned one per CPU, released together; returns operations per second:
  * total_ops over the span from the first start to the last end.  Before the
- * release each worker process calls process_enter and each worker enter.
+ * release each worker process calls process_enter(table) and
+ * process_touch(arg), and each worker enter(table).
  * If faults is not NULL, it gets the page faults (minor and major) that the
  * workers took inside their timed spans (getrusage(RUSAGE_THREAD)).
  */
 double run_workers(work_fn fn, void *arg, int workers, bool processes,
 		   uint64_t total_ops, void (*process_enter)(void *),
-		   void (*enter)(void *), void (*leave)(void *), void *table,
-		   uint64_t *faults);
+		   void (*process_touch)(void *), void (*enter)(void *),
+		   void (*leave)(void *), void *table, uint64_t *faults);
 
 double result_median(const struct result *r);
 double result_spread(const struct result *r);	/* (max - min) / median */
