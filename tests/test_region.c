@@ -193,7 +193,8 @@ START_TEST(test_mode_unprivileged)
 		unsigned flags;
 
 		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
-			_exit(3);
+			_exit(77);	/* root that cannot become nobody (a user
+					 * namespace without it): nothing to test */
 		umask(0777);
 		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 			for (flags = 0; flags <= SATOMIC_REGION_UNPUBLISHED;
@@ -216,6 +217,10 @@ START_TEST(test_mode_unprivileged)
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+		printf("test_mode_unprivileged: skipped, cannot become nobody\n");
+		return;
+	}
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "status 0x%x (see the output)", status);
 }
