@@ -66,6 +66,9 @@ extern bool bench_hugepages;
 void *bench_shared_alloc(size_t bytes);
 /* Its page tables filled in this process (MADV_POPULATE_WRITE). */
 void bench_shared_prefault(void *p, size_t bytes);
+/* One read of each page (after fork, on some VMs, the first touch of a
+ * page costs microseconds though its page table is filled). */
+void bench_touch_pages(const void *p, size_t bytes);
 void bench_shared_free(void *p, size_t bytes);
 
 /* The benchmarks' key hash (not the map's own): MurmurHash3's finalizer. */

@@ -70,21 +70,13 @@ struct job {
  * microseconds, unseen as a page fault (2 processes ran at 0.6x of 2
  * threads on an AMD guest, every contender alike).
  */
-static void touch_pages(const void *p, size_t bytes)
-{
-	size_t i;
-
-	for (i = 0; p != NULL && i < bytes; i += 4096)
-		(void)((const volatile unsigned char *)p)[i];
-}
-
 static void job_touch(void *arg)
 {
 	const struct job *j = arg;
 
-	touch_pages(j->keys, j->n * sizeof(*j->keys));
-	touch_pages(j->ops, j->ops_count * sizeof(*j->ops));
-	touch_pages(j->dice, j->ops_count);
+	bench_touch_pages(j->keys, j->n * sizeof(*j->keys));
+	bench_touch_pages(j->ops, j->ops_count * sizeof(*j->ops));
+	bench_touch_pages(j->dice, j->ops_count);
 }
 
 /*

@@ -61,17 +61,22 @@ void *bench_shared_alloc(size_t bytes)
 	return p;
 }
 
+void bench_touch_pages(const void *p, size_t bytes)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < bytes; i += 4096)
+		(void)((const volatile unsigned char *)p)[i];
+}
+
 /* As satomic_map_prefault does it (src/map.c, populate): the kernel's
  * page tables, then a read of each page for a hypervisor's. */
 void bench_shared_prefault(void *p, size_t bytes)
 {
-	size_t i;
-
 #ifdef MADV_POPULATE_WRITE
 	(void)madvise(p, bytes, MADV_POPULATE_WRITE);
 #endif
-	for (i = 0; i < bytes; i += 4096)
-		(void)((volatile const unsigned char *)p)[i];
+	bench_touch_pages(p, bytes);
 }
 
 void bench_shared_free(void *p, size_t bytes)

@@ -239,7 +239,6 @@ int satomic_map_attach(void *mem, size_t size, struct satomic_map **out)
 	return attach(mem, size, NULL, out);
 }
 
-/* Create a map on a new region at `place` (NULL: anonymous). */
 /*
  * Fill this process's page tables for the header, the registry and the
  * current table now, so that a map created presized does not take its page
@@ -250,7 +249,10 @@ int satomic_map_attach(void *mem, size_t size, struct satomic_map **out)
  * nothing where the kernel lacks MADV_POPULATE_WRITE (EINVAL, before Linux
  * 5.14) or it fails.  No registration and no announcement: populating
  * writes nothing, and a table retired meanwhile keeps its pages until its
- * area is reused anyway.
+ * area is reused anyway.  (Without reading the pages, as populate() does:
+ * with no announcement the table may be retired and its pages released
+ * meanwhile, and a read would allocate them again, or SIGBUS on a full
+ * /dev/shm.)
  */
 static void populate_current(struct satomic_map *m)
 {
@@ -273,6 +275,7 @@ static void populate_current(struct satomic_map *m)
 #endif
 }
 
+/* Create a map on a new region at `place` (NULL: anonymous). */
 static int create_on_region(const struct region_place *place, uint64_t capacity,
 			    uint64_t max_capacity, unsigned int mode,
 			    unsigned int flags, struct satomic_map **out)
