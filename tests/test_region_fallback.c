@@ -197,6 +197,33 @@ START_TEST(test_dead_creators_file_is_swept)
 }
 END_TEST
 
+/*
+ * The crash window between a creator's making its hidden file (openat
+ * O_EXCL, 0600) and locking it: the file is left unlocked, as a dead
+ * creator's is, and the next creation sweeps it.  Made here by hand, as
+ * such a creator would leave it, under the name of a process that exited.
+ */
+START_TEST(test_unlocked_hidden_file_is_swept)
+{
+	char path[128];
+	int status, fd;
+	pid_t gone = test_fork();
+
+	if (gone == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(gone, &status, 0), gone);
+	snprintf(path, sizeof(path), "/dev/shm/.satomic-%ld-0123456789abcdef",
+		 (long)gone);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(hidden_files(gone, NULL, 0), 1);
+	sat_test_no_tmpfile = true;
+	make_one("sweeper3");
+	ck_assert_int_eq(hidden_files(gone, NULL, 0), 0);
+}
+END_TEST
+
 START_TEST(test_hidden_names_are_reserved)
 {
 	struct satomic_region *r;
@@ -220,6 +247,7 @@ int main(void)
 	tcase_add_test(tc, test_failed_publish_stays_hidden);
 	tcase_add_test(tc, test_child_close_leaves_the_file);
 	tcase_add_test(tc, test_dead_creators_file_is_swept);
+	tcase_add_test(tc, test_unlocked_hidden_file_is_swept);
 	tcase_add_test(tc, test_hidden_names_are_reserved);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
