@@ -34,6 +34,12 @@ struct satomic_map {
 	uint64_t fast_word;		/* a lookup's guess, see fast_word_set */
 	uint64_t seed;			/* from the validated header */
 	uint64_t *state;		/* &hdr->state */
+	/* The table a guess names, by the guess's low byte (its area and
+	 * log2): the area's first slot | (64 - log2), the shift that takes a
+	 * hash to its home.  Set at attach for every area and size the header
+	 * allows, 0 elsewhere, and never changed: fast_word_set takes only
+	 * guesses that have an entry. */
+	uintptr_t fast_desc[256];
 	unsigned char *base;
 	size_t size;
 	struct map_header *hdr;
@@ -46,12 +52,6 @@ struct satomic_map {
 	struct satomic_region *region;	/* owned, NULL for caller memory */
 	uint64_t serial;		/* process-unique, keys thread caches */
 	struct reg_node *nodes;		/* registrations made through it */
-	/* The table a guess names, by the guess's low byte (its area and
-	 * log2): the area's first slot | (64 - log2), the shift that takes a
-	 * hash to its home.  Set at attach for every area and size the header
-	 * allows, 0 elsewhere, and never changed: fast_word_set takes only
-	 * guesses that have an entry. */
-	uintptr_t fast_desc[256];
 } __attribute__((aligned(CACHELINE)));
 
 /* A table as one operation sees it: derived from the state word. */
@@ -441,9 +441,9 @@ extern __thread struct reg_node *sat_thread_nodes
  * that a fast path that tail-calls on NULL saves no registers. */
 static inline struct reg_node *reg_first(const struct satomic_map *m)
 {
-	struct reg_node *n = sat_thread_nodes;
+	struct reg_node *n = sat_thread_nodes;	/* never NULL */
 
-	return n != NULL && n->serial == m->serial ? n : NULL;
+	return n->serial == m->serial ? n : NULL;
 }
 
 static inline struct reg_node *reg_self(struct satomic_map *m)

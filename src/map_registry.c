@@ -39,9 +39,12 @@ static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
 static pthread_key_t reg_key;
 static uint64_t reg_serial;
 static uint64_t reg_owner;		/* this process's owner id */
-/* This thread's registrations, the one used last first (map_internal.h). */
+/* This thread's registrations, the one used last first (map_internal.h),
+ * ended by reg_none: serial 0, which no handle has, so that reg_first needs
+ * no test for an empty list. */
+static struct reg_node reg_none;
 __thread struct reg_node *sat_thread_nodes
-	__attribute__((tls_model("initial-exec")));
+	__attribute__((tls_model("initial-exec"))) = &reg_none;
 #define thread_nodes sat_thread_nodes
 
 /*
@@ -142,7 +145,7 @@ static void forget_parent(void)
 {
 	/* The child's copies of the parent's registrations are not its own:
 	 * drop them without releasing the parent's slots. */
-	thread_nodes = NULL;
+	thread_nodes = &reg_none;
 	reg_owner = owner_id((long)getpid());
 	pthread_mutex_init(&reg_lock, NULL);
 	register_membarrier();
@@ -266,7 +269,7 @@ struct reg_node *reg_find(struct satomic_map *m)
 {
 	struct reg_node *n, **prev;
 
-	for (prev = &thread_nodes; (n = *prev) != NULL; prev = &n->next_in_thread) {
+	for (prev = &thread_nodes; (n = *prev) != &reg_none; prev = &n->next_in_thread) {
 		if (n->serial == m->serial) {
 			*prev = n->next_in_thread;	/* move to front */
 			n->next_in_thread = thread_nodes;
@@ -311,7 +314,7 @@ static void release_thread_nodes(void *unused)
 
 	(void)unused;
 	pthread_mutex_lock(&reg_lock);
-	for (n = thread_nodes; n != NULL; n = next) {
+	for (n = thread_nodes; n != &reg_none; n = next) {
 		next = n->next_in_thread;
 		if (n->serial != 0 && n->map != NULL) {
 			slot_free(n->p);
@@ -319,7 +322,7 @@ static void release_thread_nodes(void *unused)
 		}
 		free(n);
 	}
-	thread_nodes = NULL;
+	thread_nodes = &reg_none;
 	pthread_mutex_unlock(&reg_lock);
 }
 
