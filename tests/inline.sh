@@ -3,8 +3,11 @@
 # caller of satomic_fetch_add_u64 is the target's own atomic add (`lock
 # xadd` on x86-64) with no call into the library, and every lib_X function
 # of tests/inline_caller.c compiles to exactly the same instructions as its
-# raw_X twin that uses the builtin directly.  With gcc and, on native
-# builds, clang.
+# raw_X twin that uses the builtin directly.  And no inline primitive, of
+# any width, operation and order (the grid generated below, with constant
+# orders as callers write them), leaves a reference to the library's
+# symbol: clang once called the explicit CAS, "too costly to inline".
+# With gcc and, on native builds, clang.
 set -eu
 srcdir=${top_srcdir:-.}
 CC=${CC:-cc}
@@ -21,6 +24,39 @@ clang"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
+
+# grid: one caller of every inline primitive, as C on stdout.
+grid() {
+	echo '#include <sharedatomic.h>'
+	n=0
+	fn() { n=$((n + 1)); echo "$1 g$n$2"; }
+	for w in u8:uint8_t u16:uint16_t u32:uint32_t u64:uint64_t \
+		 i8:int8_t i16:int16_t i32:int32_t i64:int64_t f32:float f64:double; do
+		W=${w%%:*} T=${w#*:}
+		fn "$T" "(const $T *p) { return satomic_load_$W(p); }"
+		fn "$T" "(const $T *p) { return satomic_load_${W}_explicit(p, SATOMIC_ACQUIRE); }"
+		fn void "($T *p, $T v) { satomic_store_$W(p, v); }"
+		fn void "($T *p, $T v) { satomic_store_${W}_explicit(p, v, SATOMIC_RELEASE); }"
+		fn "$T" "($T *p, $T v) { return satomic_exchange_$W(p, v); }"
+		fn "$T" "($T *p, $T v) { return satomic_exchange_${W}_explicit(p, v, SATOMIC_ACQ_REL); }"
+		fn bool "($T *p, $T *e, $T v) { return satomic_cas_$W(p, e, v); }"
+		fn bool "($T *p, $T *e, $T v) { return satomic_cas_${W}_explicit(p, e, v, SATOMIC_ACQ_REL, SATOMIC_ACQUIRE); }"
+		fn "$T" "($T *p, $T v) { return satomic_fetch_add_$W(p, v); }"
+		fn "$T" "($T *p, $T v) { return satomic_fetch_add_${W}_explicit(p, v, SATOMIC_RELAXED); }"
+		case $W in f*) continue ;; esac
+		fn "$T" "($T *p, $T e, $T v) { return satomic_cas_val_$W(p, e, v); }"
+		fn "$T" "($T *p, $T e, $T v) { return satomic_cas_val_${W}_explicit(p, e, v, SATOMIC_RELEASE, SATOMIC_RELAXED); }"
+		for op in add sub and or xor nand; do
+			[ $op = add ] || fn "$T" "($T *p, $T v) { return satomic_fetch_${op}_$W(p, v); }"
+			[ $op = add ] || fn "$T" "($T *p, $T v) { return satomic_fetch_${op}_${W}_explicit(p, v, SATOMIC_RELAXED); }"
+			fn "$T" "($T *p, $T v) { return satomic_${op}_fetch_$W(p, v); }"
+			fn "$T" "($T *p, $T v) { return satomic_${op}_fetch_${W}_explicit(p, v, SATOMIC_ACQUIRE); }"
+		done
+	done
+	fn void "(void) { satomic_fence(SATOMIC_SEQ_CST); }"
+	fn void "(void) { satomic_fence(SATOMIC_ACQUIRE); }"
+}
+grid > "$tmp/grid.c"
 
 IFS='
 '
@@ -41,6 +77,14 @@ for cc in $compilers; do
 				$0 = substr($0, 1, RSTART - 1) "@" n[l] substr($0, RSTART + RLENGTH)
 			} print }'
 	}
+	$cc -O2 -I"$srcdir/include" -c -o "$tmp/grid.o" "$tmp/grid.c"
+	calls=$(nm -u "$tmp/grid.o" | grep -c 'satomic_' || true)
+	if [ "$calls" -ne 0 ]; then
+		echo "FAIL ($cc): $calls primitives of the grid are not inlined:"
+		nm -u "$tmp/grid.o" | grep 'satomic_'; fail=1
+	else
+		echo "ok ($cc): all $(grep -c '^[a-z].* g[0-9]' "$tmp/grid.c") primitives of the grid inlined"
+	fi
 	if ! body lib_fetch_add | grep -Eq "$add"; then
 		echo "FAIL ($cc): lib_fetch_add is not an atomic add ($add):"
 		body lib_fetch_add; fail=1

@@ -8,7 +8,9 @@
  * which never emits a definition, and src/primitives.c includes this header
  * with SATOMIC_API_INLINE defined empty, which emits the one external
  * definition of each.  gnu_inline means the same in C89, C99, C11 and C++,
- * so no -std setting changes it.
+ * so no -std setting changes it.  always_inline because clang weighs a body
+ * before folding its order arguments: it judged the explicit CAS "too
+ * costly" (330 > 325) and called the exported, SEQ_CST definition.
  *
  * The grid (width x operation) is generated: one macro per operation,
  * expanded once per width by SATOMIC_INTEGER_WIDTHS.
@@ -38,7 +40,8 @@ extern "C" {
 #define SATOMIC_SEQ_CST __ATOMIC_SEQ_CST
 
 #ifndef SATOMIC_API_INLINE
-#define SATOMIC_API_INLINE extern __inline__ __attribute__((__gnu_inline__))
+#define SATOMIC_API_INLINE \
+	extern __inline__ __attribute__((__gnu_inline__, __always_inline__))
 #endif
 
 /* A prototype, then the inline body. */
