@@ -55,8 +55,10 @@ example=/satomic-test-ex-$$
 odd=$(printf '/satomic-test-q"b\\s\tc\001\377-%s' $$)
 # A newline, an escape sequence and a backslash: text output escapes them.
 nl=$(printf '/satomic-test-nl\n\033[2J\\-%s' $$)
+# A C1 control (CSI) as a lone byte and as UTF-8, and a printable e-acute.
+c1=$(printf '/satomic-test-c1\233[2J\302\233[2J\303\251-%s' $$)
 cleanup() {
-	for m in "$name" "$example" "$odd" "$nl"; do satomic map rm "$m" >/dev/null 2>&1; done
+	for m in "$name" "$example" "$odd" "$nl" "$c1"; do satomic map rm "$m" >/dev/null 2>&1; done
 	rm -f "/dev/shm$foreign" "/dev/shm$fifo" "/dev/shm$region"
 	rm -rf "$tmp"
 }
@@ -303,6 +305,19 @@ if [ $has_map = yes ]; then
 		echo "ok: messages escape a name's control bytes"
 	fi
 	satomic map rm "$nl"
+	# C1 controls too, and bytes that are no character in the locale, as
+	# ls -b writes them there: in C every byte above 0x7f is escaped; in
+	# C.UTF-8 the lone byte and U+009B are, the e-acute is not.
+	satomic map create "$c1" 100 >/dev/null
+	for loc in C:'c1\233[2J\302\233[2J\303\251-' C.UTF-8:"c1\\233[2J\\302\\233[2J$(printf '\303\251')-"; do
+		(LC_ALL=${loc%%:*}; export LC_ALL; satomic map get "$c1" 99 2>"$tmp/out")
+		if ! grep -qF "satomic-test-${loc#*:}" "$tmp/out"; then
+			echo "FAIL: map get in ${loc%%:*}: C1 controls not escaped as ls -b does: $(cat "$tmp/out")"; fail=1
+		else
+			echo "ok: messages in ${loc%%:*} escape C1 controls as ls -b does"
+		fi
+	done
+	satomic map rm "$c1"
 	satomic map del "$name" -9223372036854775808 >/dev/null
 	json_check "map dump --json, empty map" "d == []" -- map dump "$name"
 	satomic map put "$name" -9223372036854775808 43 >/dev/null

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
+#include <wctype.h>
 
 #include <sharedatomic.h>
 
@@ -131,22 +134,35 @@ static int usage_error(const char *prefix, const char *fmt, ...)
 
 /*
  * s for a terminal or a line-oriented reader: a name in /dev/shm may hold
- * any byte but '/', newlines and escape sequences included, so control
- * bytes and the backslash are written as \ooo and \\ (as ls -b does).
+ * any byte but '/', newlines and escape sequences included.  As ls -b does,
+ * in the user's locale (LC_CTYPE): a character that is not printable (C0
+ * and C1 controls, DEL) and a byte that is no character there are written
+ * as \ooo, byte by byte, and the backslash as \\.
  */
 #define SHOWN_SIZE (4 * (NAME_MAX + 2) + 1)
 static const char *shown(const char *s, char *buf)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t k = 0;
+	mbstate_t st;
+	size_t k = 0, n, i;
+	wchar_t wc;
 
-	for (; *p && k + 5 <= SHOWN_SIZE; p++) {
-		if (*p == '\\')
+	memset(&st, 0, sizeof(st));
+	for (; *p && k + 5 <= SHOWN_SIZE; p += n) {
+		n = mbrtowc(&wc, (const char *)p, strlen((const char *)p), &st);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			n = 1;		/* no character: escape the byte */
+			memset(&st, 0, sizeof(st));
+			wc = L'\0';
+		}
+		if (wc == L'\\')
 			k += (size_t)snprintf(buf + k, 3, "\\\\");
-		else if (*p < 0x20 || *p == 0x7f)
-			k += (size_t)snprintf(buf + k, 5, "\\%03o", *p);
-		else
-			buf[k++] = (char)*p;
+		else if (!iswprint((wint_t)wc))
+			for (i = 0; i < n && k + 5 <= SHOWN_SIZE; i++)
+				k += (size_t)snprintf(buf + k, 5, "\\%03o", p[i]);
+		else if (k + n < SHOWN_SIZE)
+			for (i = 0; i < n; i++)
+				buf[k++] = (char)p[i];
 	}
 	buf[k] = '\0';
 	return buf;
@@ -836,7 +852,10 @@ static int run_command(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	int status = run_command(argc, argv);
+	int status;
+
+	setlocale(LC_CTYPE, "");	/* which characters shown() may print */
+	status = run_command(argc, argv);
 
 	/* Output that could not be written (a full disk, a closed stdout)
 	 * fails the command, as in coreutils: `satomic map dump >/dev/full`
