@@ -386,8 +386,29 @@ if [ $has_map = yes ] && [ "$(id -u)" = 0 ]; then
 		satomic map get "$name" 7
 	expect 0 "^666$" "map get --foreign-ok" -- satomic --foreign-ok map get "$name" 7
 	expect 0 "uid: *65534" "region info foreign owner" -- satomic region info "$name"
+	# Removing another user's segment takes --foreign-ok, root included.
+	expect 1 "refused: it belongs to uid 65534.*--foreign-ok" "map rm foreign owner" -- \
+		satomic map rm "$name"
+	expect 1 "refused: it belongs to uid 65534.*--foreign-ok" "region rm foreign owner" -- \
+		satomic region rm "$name"
+	[ -e "/dev/shm$name" ] || { echo "FAIL: rm removed another user's map"; fail=1; }
 	chown 0 "/dev/shm$name" && chmod 0600 "/dev/shm$name"
 	expect 0 "^666$" "map get own again" -- satomic map get "$name" 7
+	# As that other user: root's 0600 map names its owner too, and
+	# --foreign-ok cannot remove it from the sticky /dev/shm.
+	if command -v setpriv >/dev/null 2>&1 &&
+	   setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+		as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+		expect 1 "belongs to uid 0, .*does not let you open it" \
+			"map get of an unreadable foreign map" -- as_nobody \
+			"$top_builddir/libtool" --mode=execute "$top_builddir/tools/satomic" map get "$name" 7
+		expect 1 "cannot remove it: it belongs to uid 0" \
+			"map rm --foreign-ok in a sticky /dev/shm" -- as_nobody \
+			"$top_builddir/libtool" --mode=execute "$top_builddir/tools/satomic" --foreign-ok map rm "$name"
+		[ -e "/dev/shm$name" ] || { echo "FAIL: nobody removed root's map"; fail=1; }
+	else
+		echo "SKIP (part): cannot run as uid 65534 (setpriv)"
+	fi
 elif [ $has_map = yes ]; then
 	echo "SKIP (part): a foreign owner needs root to chown a segment"
 fi

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
 #include <wctype.h>
@@ -241,6 +242,20 @@ static const char *kind_name(unsigned int kind)
 	       kind == SATOMIC_REGION_KIND_RAW ? "region" : "?";
 }
 
+/* Whether segment `name` exists and belongs to another user (*uid).  From
+ * the directory entry: it answers where the segment itself cannot be read. */
+static bool foreign_owner(const char *name, unsigned int *uid)
+{
+	char path[sizeof(SHM_DIR) + NAME_MAX + 2];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s%s", SHM_DIR, name);
+	if (lstat(path, &st) != 0 || st.st_uid == geteuid())
+		return false;
+	*uid = (unsigned int)st.st_uid;
+	return true;
+}
+
 /*
  * Report the library's error err from command c on segment `name`, in words
  * that say which case it is.  -EINVAL covers several: the segment is asked
@@ -250,18 +265,28 @@ static int fail(const struct cmd *c, const char *name, int err)
 {
 	struct satomic_region_info info;
 	bool is_map_cmd = strncmp(c->words, "map ", 4) == 0;
+	bool is_rm = strstr(c->words, " rm") != NULL;
 	int ierr = name ? satomic_region_info(name, &info) : -EINVAL;
+	unsigned int uid, me = (unsigned int)geteuid();
 	char sn[SHOWN_SIZE];
 
 	fprintf(stderr, "%s: %s%s%s: ", prog, c->words, name ? " " : "",
 		name ? shown(name, sn) : "");
 	if (err == -ENOENT && name)
 		fprintf(stderr, "no segment of that name (see `%s ls`)\n", prog);
-	else if (err == -EPERM && ierr == 0 && info.uid != (unsigned int)geteuid())
+	else if ((err == -EPERM || err == -EACCES) && is_rm && name &&
+		 foreign_owner(name, &uid))
+		fprintf(stderr, "cannot remove it: it belongs to uid %u, not to you "
+			"(uid %u), and %s lets only its owner remove it\n", uid,
+			me, SHM_DIR);
+	else if (err == -EPERM && !(open_flags & SATOMIC_MAP_FOREIGN_OK) &&
+		 name && foreign_owner(name, &uid))
 		fprintf(stderr, "refused: it belongs to uid %u, not to you (uid "
 			"%u), and its owner can change any value in it; use "
-			"--foreign-ok if you trust that user\n", info.uid,
-			(unsigned int)geteuid());
+			"--foreign-ok if you trust that user\n", uid, me);
+	else if (err == -EACCES && name && foreign_owner(name, &uid))
+		fprintf(stderr, "refused: it belongs to uid %u, not to you (uid "
+			"%u), and its mode does not let you open it\n", uid, me);
 	else if (err == -EINVAL && is_map_cmd && ierr == 0 &&
 		 info.kind == SATOMIC_REGION_KIND_RAW)
 		fprintf(stderr, "is a plain region, not a map (see `%s region "
@@ -488,15 +513,33 @@ static int cmd_region_info(const struct cmd *c, int argc, char **argv)
 	return 0;
 }
 
+/* An rm of another user's segment needs --foreign-ok (root could remove
+ * it, and nothing else would stop a mistyped name). */
+static bool refuse_foreign_rm(const struct cmd *c, const char *name)
+{
+	char sn[SHOWN_SIZE];
+	unsigned int uid;
+
+	if ((open_flags & SATOMIC_MAP_FOREIGN_OK) || !foreign_owner(name, &uid))
+		return false;
+	fprintf(stderr, "%s: %s %s: refused: it belongs to uid %u, not to you "
+		"(uid %u); use --foreign-ok to remove it anyway\n", prog,
+		c->words, shown(name, sn), uid, (unsigned int)geteuid());
+	return true;
+}
+
 static int cmd_region_rm(const struct cmd *c, int argc, char **argv)
 {
 	struct satomic_region_info info;
-	int err = satomic_region_info(argv[0], &info);
+	int err;
 
 	(void)argc;
-	/* Never remove what is not ours (use rm(1) for that), nor a map: like
-	 * satomic_map_unlink, which removes only maps, each kind has its rm. */
-	if (err)
+	/* Never remove what is not a region (use rm(1) for that), nor a map:
+	 * like satomic_map_unlink, which removes only maps, each kind has its
+	 * rm. */
+	if (refuse_foreign_rm(c, argv[0]))
+		return EXIT_FAILED;
+	if ((err = satomic_region_info(argv[0], &info)) != 0)
 		return fail(c, argv[0], err);
 	if (info.kind == SATOMIC_REGION_KIND_MAP) {
 		char sn[SHOWN_SIZE];
@@ -551,10 +594,12 @@ static int cmd_map_create(const struct cmd *c, int argc, char **argv)
 
 static int cmd_map_rm(const struct cmd *c, int argc, char **argv)
 {
-	/* The library removes only a map's segment. */
-	int err = satomic_map_unlink(argv[0]);
+	int err;
 
 	(void)argc;
+	if (refuse_foreign_rm(c, argv[0]))
+		return EXIT_FAILED;
+	err = satomic_map_unlink(argv[0]);	/* removes only a map's segment */
 	return err ? fail(c, argv[0], err) : 0;
 }
 
