@@ -9,17 +9,18 @@
  *
  * Unlike the original, every operation is lock-free and address-free (no
  * libatomic lock fallback), so it is atomic across processes whatever the
- * size.  All operations are sequentially consistent, as in the original.
+ * size, with one exception: a long double that no single instruction can
+ * store (longdouble_store, below).  All operations are sequentially
+ * consistent, as in the original.
  *
  * Only these 221 names leave this object (compat/shared_atomic.map); the
  * library itself exports none of them.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
 #include <wchar.h>
@@ -127,22 +128,28 @@ API void float_store(float *v, float *n) { satomic_store_f32(v, *n); }
 API void double_store(double *v, double *n) { satomic_store_f64(v, *n); }
 
 /*
- * long double is 16 bytes (x86-64's 80-bit format, padded, or AArch64's
- * binary128): stored with the 128-bit CAS.  Without one there is no way to
- * store it atomically, and a function that returns nothing cannot report it:
- * it says so and aborts rather than store non-atomically.
+ * long double is 16 bytes on x86-64 (its 80-bit format, padded) and AArch64
+ * (binary128): 16-byte aligned, it is stored with the 128-bit CAS, atomic
+ * between processes.  Otherwise (multiprocessing's heap aligns to 8 only,
+ * i386's long double is 12 bytes, a CPU may lack the CAS) no instruction
+ * stores it at once: it is stored as libatomic stores it for the original,
+ * under a lock private to this process, so atomic between its threads and
+ * not between processes.  (A function that returns nothing cannot report
+ * an error; it used to abort, killing the Python interpreter that called.)
  */
+static pthread_mutex_t longdouble_lock = PTHREAD_MUTEX_INITIALIZER;
+
 API void longdouble_store(long double *v, long double *n)
 {
 	struct satomic_u128 val = { 0, 0 };
-	int err;
 
 	_Static_assert(sizeof(long double) <= sizeof(val), "long double size");
 	memcpy(&val, n, sizeof(*n));
-	err = sizeof(long double) == sizeof(val)
-		? satomic_store_u128((struct satomic_u128 *)v, val) : -ENOTSUP;
-	if (err) {
-		fprintf(stderr, "longdouble_store: %s\n", satomic_strerror(err));
-		abort();
-	}
+	if (sizeof(long double) == sizeof(val) && (uintptr_t)v % 16 == 0 &&
+	    satomic_store_u128((struct satomic_u128 *)v, val) == 0)
+		return;
+	pthread_mutex_lock(&longdouble_lock);
+	memcpy(v, &val, sizeof(*v));
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&longdouble_lock);
 }

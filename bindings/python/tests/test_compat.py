@@ -44,6 +44,12 @@ def bump_long(v, n):
         lib.long_add_and_fetch(ctypes.byref(v), 1)
 
 
+def store_longdouble(v, value):
+    lib = load_module()
+    lib.longdouble_store.argtypes = [ctypes.POINTER(ctypes.c_longdouble)] * 2
+    lib.longdouble_store(ctypes.byref(v), ctypes.byref(ctypes.c_longdouble(value)))
+
+
 @unittest.skipUnless(PATH, "SATOMIC_COMPAT not set (shared_atomic.so not built)")
 class Compat(unittest.TestCase):
     def setUp(self):
@@ -130,6 +136,32 @@ class Compat(unittest.TestCase):
             names = f.read().split()
         self.assertEqual(len(names), 221)
         self.assertEqual(sorted(self.called), sorted(names))
+
+    def test_longdouble_any_alignment(self):
+        # multiprocessing's heap aligns to 8: a long double Value after any
+        # other lands 8 bytes off 16, where the 128-bit CAS cannot store it.
+        # It is stored all the same (under a lock of this process), never
+        # an abort of the interpreter.
+        store = self.fn("longdouble_store", None, ctypes.c_void_p,
+                        ctypes.POINTER(ctypes.c_longdouble))
+        size = ctypes.sizeof(ctypes.c_longdouble)
+        buf = (ctypes.c_char * (size + 32))()
+        base = (ctypes.addressof(buf) + 15) & ~15
+        for off in (0, 8, 4) if size % 8 else (0, 8):
+            at = base + off
+            for value in (2.5, -1e300, float("inf")):
+                store(at, ctypes.byref(ctypes.c_longdouble(value)))
+                self.assertEqual(ctypes.c_longdouble.from_address(at).value,
+                                 value, "offset %d" % off)
+        # The multiprocessing case itself, shared with a forked child.
+        multiprocessing.Value(ctypes.c_byte, 0, lock=False)
+        v = multiprocessing.Value(ctypes.c_longdouble, 0.0, lock=False)
+        ctx = multiprocessing.get_context("fork")
+        child = ctx.Process(target=store_longdouble, args=(v, 7.25))
+        child.start()
+        child.join()
+        self.assertEqual(child.exitcode, 0)
+        self.assertEqual(v.value, 7.25)
 
     def test_ten_thousand_threads(self):
         f = self.fn("size_t_add_and_fetch", ctypes.c_size_t,
