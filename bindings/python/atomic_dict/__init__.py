@@ -9,12 +9,15 @@ that key atomically; ``add`` ... ``swap`` return the value before, and
 swapped); ``d[k] = v`` stores; iteration yields ``((key,), value)`` pairs,
 key as a one-element tuple as in atomic-dict, and is not atomic as a whole.
 Keys are non-zero unsigned 64-bit integers, values unsigned 64-bit (32-bit
-with ``v32=1``) and arithmetic wraps around as in C.
+with ``v64=0, v32=1``) and arithmetic wraps around as in C.
 
-Differences, on purpose: ``max_entries`` is a hint (the map grows, so
-"capacity exceeded" never happens).  Each dict or set holds one open file
-descriptor, where atomic-dict's anonymous ``mmap`` holds none: the map's
-memory is an unnamed shared-memory file that it grows into (allocating
+Differences, on purpose: ``max_entries`` is a hint (the map grows, up to
+64 times ``max_entries`` keys, at least 2**20, then raises
+``MapFullError``, where atomic-dict stops at ``max_entries``).  Each dict
+or set holds one open file descriptor, where atomic-dict's anonymous
+``mmap`` holds none: the map's memory is a shared-memory file of a random
+name (``/dev/shm/sharedatomic-py-*``, removed as an unnamed
+``sharedatomic.AtomicDict`` is) that it grows into (allocating
 first, so that a full ``/dev/shm`` is an error, not a ``SIGBUS``); so at
 most ``ulimit -n`` of them, less the process's other files, are open at
 once, and one more raises ``OSError`` (``EMFILE``).  Keys of up to 64 bits work: one

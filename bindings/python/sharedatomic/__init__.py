@@ -15,8 +15,8 @@ AtomicDict is a ``collections.abc.MutableMapping`` of int64 to int64;
 AtomicInt, AtomicUInt, AtomicFloat and AtomicBool hold one value.  Each
 lives in POSIX shared memory (/dev/shm) under a name: give one
 (``AtomicDict("/jobs")``) to open it from unrelated processes, or leave it
-out for a fresh one that is removed when closed or when its process dies
-(SIGKILL included).  Objects pickle by name: pass them to processes
+out for a fresh one that is removed when closed or after its process dies
+(SIGKILL included; see AtomicDict for when).  Objects pickle by name: pass them to processes
 started with ``spawn``, to ``ProcessPoolExecutor`` or to ``multiprocessing``
 pools, and those processes open the same shared memory.  Every operation
 on one key or one value is atomic and lock-free.

@@ -53,3 +53,11 @@ def count(x, what):
     if x < 0:
         raise ValueError(f"{what} must be >= 0, not {x}")
     return x
+
+
+def unnamed(name, create):
+    """Whether an object without a name is asked for, which makes a fresh
+    one: create=False (open, never create) has nothing to open then."""
+    if name is None and create is False:
+        raise ValueError("create=False opens an existing object: give its name")
+    return name is None

@@ -7,7 +7,7 @@ from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMappi
 from typing import Any, Optional, Tuple, Union
 
 from . import _tracker
-from ._checks import count, shm_name
+from ._checks import count, shm_name, unnamed
 from ._lib import native
 
 __all__ = ["AtomicDict"]
@@ -55,13 +55,15 @@ class AtomicDict(native.Map, MutableMapping):
 
     - ``name``: the map's name ("/name" or "name": up to 255 bytes, no
       other "/").  ``None`` makes a fresh map with a random name, removed
-      when this object is closed or garbage-collected, and also when this
+      when this object is closed or garbage-collected, and also after this
       process dies without closing it (even by SIGKILL: the
-      ``multiprocessing`` resource tracker removes it).  Processes that
+      ``multiprocessing`` resource tracker removes it once every process
+      sharing the tracker has ended, so a ``multiprocessing`` child's at
+      the end of its parent program).  Processes that
       already opened it keep it until they close it.
     - ``create``: ``True`` must create (``FileExistsError`` if it exists),
-      ``False`` must open (``FileNotFoundError`` if absent), ``None`` opens
-      or creates.
+      ``False`` must open (``FileNotFoundError`` if absent; ``ValueError``
+      without a name), ``None`` opens or creates.
     - ``capacity``: keys expected (a hint; >= 0).  ``max_capacity``: the
       most keys it may ever hold (0: 64 times capacity, at least 2**20).
 
@@ -97,7 +99,7 @@ class AtomicDict(native.Map, MutableMapping):
 
     def __init__(self, name: Optional[str] = None, capacity: int = 1024,
                  create: Optional[bool] = None, max_capacity: int = 0) -> None:
-        owner = name is None
+        owner = unnamed(name, create)
         if owner:
             name = _fresh_name()
             create = True

@@ -6,7 +6,7 @@ import secrets
 from typing import Any, Optional
 
 from . import _tracker
-from ._checks import shm_name
+from ._checks import shm_name, unnamed
 from ._lib import native
 
 __all__ = ["AtomicInt", "AtomicUInt", "AtomicFloat", "AtomicBool"]
@@ -23,7 +23,7 @@ class _Atomic:
 
     def __init__(self, value: Any = 0, name: Optional[str] = None,
                  create: Optional[bool] = None) -> None:
-        owner = name is None
+        owner = unnamed(name, create)
         if owner:
             name = "/sharedatomic-py-%d-%s" % (os.getpid(), secrets.token_hex(6))
             create = True

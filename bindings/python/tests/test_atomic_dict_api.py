@@ -6,6 +6,7 @@ import unittest
 
 import atomic_dict
 from atomic_dict import AtomicDict, AtomicSet
+from sharedatomic import MapFullError
 
 M64 = (1 << 64) - 1
 
@@ -111,6 +112,24 @@ class TestAtomicDictAPI(unittest.TestCase):
             AtomicDict(16, k64=2)
         with self.assertRaises(NotImplementedError):
             AtomicDict(16, v64=0)
+
+    def test_max_entries_is_a_hint_up_to_64_times(self):
+        # Grows past max_entries, up to 64 times it (at least 2**20 keys),
+        # then MapFullError; and its memory is a file of a random name,
+        # removed with the dict.
+        before = set(os.listdir("/dev/shm"))
+        d = AtomicDict(1)
+        files = [f for f in set(os.listdir("/dev/shm")) - before
+                 if f.startswith("sharedatomic-py-")]
+        self.assertEqual(len(files), 1)
+        for k in range(1, (1 << 20) + 1):
+            d[k] = k
+        with self.assertRaises(MapFullError):
+            d[(1 << 20) + 1] = 1
+        self.assertEqual(d[1 << 20].load(), 1 << 20)
+        del d
+        gc.collect()
+        self.assertNotIn(files[0], os.listdir("/dev/shm"))
 
     def test_shared_with_fork(self):
         pid = os.fork()

@@ -6,7 +6,7 @@ import os
 import pickle
 import unittest
 
-from sharedatomic import AtomicDict, MapFullError
+from sharedatomic import AtomicBool, AtomicDict, AtomicInt, MapFullError
 
 EXTREMES = [0, -1, 1, -(1 << 63), (1 << 63) - 1, 42]
 
@@ -151,6 +151,13 @@ class DictLifecycle(unittest.TestCase):
             a.unlink()
         with self.assertRaises(FileNotFoundError):
             AtomicDict(name, create=False)
+        # Without a name there is nothing to open: never a fresh map.
+        before = set(os.listdir("/dev/shm"))
+        for make in (lambda: AtomicDict(create=False), lambda: AtomicInt(create=False),
+                     lambda: AtomicBool(create=False)):
+            with self.assertRaisesRegex(ValueError, "give its name"):
+                make()
+        self.assertEqual(set(os.listdir("/dev/shm")) - before, set())
 
     def test_owner_removes_its_map(self):
         d = AtomicDict()
