@@ -10,6 +10,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import unittest
@@ -406,6 +407,39 @@ class Cleanup(unittest.TestCase):
 
     def test_value(self):
         self._killed_child_leaves_nothing("AtomicInt(1)")
+
+    def test_multiprocessing_child_at_the_end_of_its_parent(self):
+        # A spawned child shares its parent's tracker: what it leaves when
+        # killed goes when the parent program ends (README).
+        code = textwrap.dedent('''
+            import multiprocessing as mp, os, signal
+            from sharedatomic import AtomicDict
+
+            def make(q):
+                q.put(AtomicDict().name)
+                signal.pause()
+
+            if __name__ == "__main__":
+                ctx = mp.get_context("spawn")
+                q = ctx.Queue()
+                p = ctx.Process(target=make, args=(q,))
+                p.start()
+                print(q.get(timeout=60), flush=True)
+                os.kill(p.pid, signal.SIGKILL)
+                p.join()
+        ''')
+        with tempfile.TemporaryDirectory() as tmp:	# spawn imports __main__
+            script = os.path.join(tmp, "parent.py")
+            with open(script, "w") as f:
+                f.write(code)
+            r = subprocess.run([sys.executable, script], capture_output=True,
+                               text=True, timeout=120)
+        name = r.stdout.strip()
+        self.assertTrue(name.startswith("/sharedatomic-py-"), (name, r.stderr))
+        deadline = time.monotonic() + 20
+        while os.path.exists(shm_file(name)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(os.path.exists(shm_file(name)), f"{name} leaked in /dev/shm")
 
     def test_close_removes_and_named_stays(self):
         d = AtomicDict()
