@@ -1612,6 +1612,7 @@ START_TEST(test_attach_sizes)
 	size_t fp = 0, i;
 	unsigned char *mem;
 	struct satomic_map *m, *again;
+	struct satomic_map_stats st;
 	int64_t k, v;
 
 	ck_assert_int_eq(satomic_map_footprint(100, max, &fp), 0);
@@ -1621,6 +1622,11 @@ START_TEST(test_attach_sizes)
 	ck_assert_int_eq(satomic_map_attach(mem, fp - 64, &again), -EINVAL);
 	ck_assert_int_eq(satomic_map_attach(mem, fp / 2, &again), -EINVAL);
 	ck_assert_int_eq(satomic_map_attach(mem, 3 * fp, &again), 0);
+	/* bytes_reserved is the map's memory, whatever size each handle gave. */
+	ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	ck_assert_uint_eq(st.bytes_reserved, fp);
+	ck_assert_int_eq(satomic_map_stats(again, &st), 0);
+	ck_assert_uint_eq(st.bytes_reserved, fp);
 	satomic_map_detach(again);
 	ck_assert_int_eq(satomic_map_attach(mem, fp, &again), 0);
 	/* Grown to max_capacity, through several migrations, and emptied. */
