@@ -1054,11 +1054,14 @@ FETCH_OP(fetch_xor, OP_XOR)
 /* ---------------------------------------------------------------------------
  * Batches.  Keys are taken BATCH at a time; the next batch's home slots are
  * prefetched while this one is probed, so a batch's misses overlap the work
- * of the one before.  The state word is checked once per batch: if it moved,
- * or a key needs the general path, those keys go through lookup().
+ * of the one before.  A batch is probed in order, with one check of the
+ * state word for a run of keys; a key the fast probe cannot decide ends the
+ * run, goes through lookup(), and the next run starts after it.  So each
+ * key's lookup linearizes after the one before (as n calls of
+ * satomic_map_get would; deciding such keys after the batch let a key
+ * repeated in one call read present, absent, present again).
  */
 #define BATCH 16
-_Static_assert(BATCH <= 32, "a batch's undecided keys are the bits of a uint32_t");
 
 static void hash_batch(struct satomic_map *m, const int64_t *keys,
 		       size_t len, uint64_t *restrict h, int for_write)
@@ -1084,31 +1087,30 @@ static void hash_batch(struct satomic_map *m, const int64_t *keys,
 }
 
 /*
- * Probe a batch in the current table: found[j], and for a key found its
- * value in v[j]; the bits of *undecided name the keys that lookup() must
- * decide.  False if the state word is no guess to use or moved meanwhile:
- * then nothing here stands (the caller decides every key).
+ * Probe keys from .. len - 1 of a batch in the current table, in order:
+ * found[j], and for a key found its value in v[j].  Returns the first key
+ * that lookup() must decide (len: none); `from` itself if the state word is
+ * no guess to use or moved meanwhile (then nothing here stands).  The
+ * probes linearize at their loads, in order, confirmed by one re-load of
+ * the state word (guess_confirmed).
  */
-static bool probe_batch(struct satomic_map *m, const uint64_t *h, size_t len,
-			bool *restrict found, uint64_t *restrict v,
-			uint32_t *undecided)
+static size_t probe_run(struct satomic_map *m, const uint64_t *h, size_t from,
+			size_t len, bool *restrict found, uint64_t *restrict v)
 {
 	const uint64_t w = state_load(m);
-	uint32_t slow = 0;
 	uintptr_t d;
 	size_t j;
 	int r;
 
 	if (!fast_word_set(m, w))
-		return false;	/* migrating: the general path */
-	d = fast_table(m, w);	/* read once for the batch */
-	for (j = 0; j < len; j++) {
-		r = guess_probe(d, h[j], &v[j]);
+		return from;	/* migrating: the general path */
+	d = fast_table(m, w);	/* read once for the run */
+	for (j = from; j < len; j++) {
+		if ((r = guess_probe(d, h[j], &v[j])) < 0)
+			break;
 		found[j] = r > 0;
-		slow |= (uint32_t)(r < 0) << j;
 	}
-	*undecided = slow;
-	return guess_confirmed(m, w);
+	return guess_confirmed(m, w) ? j : from;
 }
 
 int64_t satomic_map_get_many(struct satomic_map *m, const int64_t *keys,
@@ -1116,7 +1118,6 @@ int64_t satomic_map_get_many(struct satomic_map *m, const int64_t *keys,
 {
 	uint64_t h[2][BATCH], v[BATCH];
 	bool found_here[BATCH];
-	uint32_t slow;
 	int64_t hits = 0, *out;
 	size_t base, j, len, next;
 	unsigned cur = 0;
@@ -1137,10 +1138,7 @@ int64_t satomic_map_get_many(struct satomic_map *m, const int64_t *keys,
 		/* Either array NULL: the batch's results go to scratch. */
 		fnd = found ? found + base : found_here;
 		out = values ? values + base : (int64_t *)v;
-		if (!probe_batch(m, h[cur], len, fnd, v, &slow))
-			slow = (uint32_t)((2ull << (len - 1)) - 1);	/* all */
-		for (; slow != 0; slow &= slow - 1) {
-			j = (size_t)__builtin_ctz(slow);
+		for (j = 0; (j = probe_run(m, h[cur], j, len, fnd, v)) < len; j++) {
 			err = get_general(m, h[cur][j], (int64_t *)&v[j]);
 			if (err != 0 && err != -ENOENT)
 				return err;

@@ -235,6 +235,69 @@ START_TEST(test_get_many_while_growing)
 }
 END_TEST
 
+/*
+ * satomic_map_get_many looks its keys up in order.  A writer repeats
+ * put(A, i), put(B, i), remove(B), so B present means B == A, and A only
+ * grows; a reader's get_many of B, A, B, A... must never see A below a
+ * value it saw before it, nor B again with a value it saw removed.  (The
+ * tombstones of B send lookups to the general path; deciding those after
+ * the batch read B present, absent, present again.)
+ */
+enum { ORDER_A = 1, ORDER_B = 2, ORDER_ROUNDS = 200000 };
+
+static void check_in_order(const int64_t *values, const bool *found, int n)
+{
+	int64_t lo = 0, last_b = 0, gone = 0;	/* values start at 1 */
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (i % 2) {	/* A: never removed, only grows */
+			ck_assert_msg(found[i] || lo == 0, "A absent after %lld", (long long)lo);
+			if (found[i])
+				ck_assert_int_ge(values[i], lo);
+		} else if (found[i]) {	/* B == A when present */
+			ck_assert_int_ge(values[i], lo);
+			ck_assert_msg(values[i] > gone, "B = %lld again after it was removed",
+				      (long long)values[i]);
+			last_b = values[i];
+		} else {
+			gone = last_b;	/* the B seen last is removed now */
+		}
+		if (found[i] && values[i] > lo)
+			lo = values[i];
+	}
+}
+
+START_TEST(test_get_many_in_order)
+{
+	enum { N = 8 };
+	const int64_t keys[N] = { ORDER_B, ORDER_A, ORDER_B, ORDER_A,
+				  ORDER_B, ORDER_A, ORDER_B, ORDER_A };
+	struct satomic_map *m;
+	int64_t values[N], i;
+	bool found[N];
+	pid_t pid;
+	int status;
+
+	ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &m), 0);
+	pid = test_fork();
+	if (pid == 0) {
+		for (i = 1; i <= ORDER_ROUNDS; i++)
+			if (satomic_map_put(m, ORDER_A, i, NULL) < 0 ||
+			    satomic_map_put(m, ORDER_B, i, NULL) < 0 ||
+			    satomic_map_remove(m, ORDER_B, NULL) != 0)
+				_exit(1);
+		_exit(0);
+	}
+	do {
+		ck_assert_int_ge(satomic_map_get_many(m, keys, N, values, found), 0);
+		check_in_order(values, found, N);
+	} while (waitpid(pid, &status, WNOHANG) == 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	satomic_map_close(m);
+}
+END_TEST
+
 /* A map at max_capacity: worker w owns a quarter of the keys; it removes
  * its oldest before each new insert, so every insert has room. */
 enum { CHURN_MAX = 4000, CHURN_ROUNDS = 100000 };
@@ -523,6 +586,7 @@ int main(void)
 	tcase_add_test(tc, test_same_key_race);
 	tcase_add_test(tc, test_churn_at_max_capacity);
 	tcase_add_test(tc, test_get_many_while_growing);
+	tcase_add_test(tc, test_get_many_in_order);
 	tcase_add_test(tc, test_sigkill);
 	tcase_set_timeout(tc, 600);
 	suite_add_tcase(s, tc);
