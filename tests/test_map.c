@@ -1131,6 +1131,11 @@ START_TEST(test_named_fifo)
 	ck_assert_int_eq(satomic_map_create(name, 100, 0, 0, 0, &m), -EEXIST);
 	ck_assert_ptr_null(m);
 	unlink(path);
+	/* A directory: -EISDIR, and left in place. */
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_int_eq(satomic_map_open(name, 0, &m), -EISDIR);
+	ck_assert_int_eq(satomic_map_unlink(name), -EISDIR);
+	ck_assert_int_eq(rmdir(path), 0);
 	alarm(0);
 }
 END_TEST
