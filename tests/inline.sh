@@ -77,6 +77,20 @@ for cc in $compilers; do
 				$0 = substr($0, 1, RSTART - 1) "@" n[l] substr($0, RSTART + RLENGTH)
 			} print }'
 	}
+	# A caller with a narrower target than its file's (CPU dispatch code):
+	# gcc refuses to compile that into an always_inline body.
+	if [ "${HOST_CPU:-$(uname -m)}" = x86_64 ]; then
+		printf '%s\n' '#include <sharedatomic.h>' \
+			'__attribute__((target("arch=x86-64"))) uint64_t f(uint64_t *p)' \
+			'{ return satomic_fetch_add_u64(p, 1); }' > "$tmp/target.c"
+		for o in -O0 -O2; do
+			if ! $cc $o -march=haswell -I"$srcdir/include" -c -o "$tmp/target.o" \
+				"$tmp/target.c" 2>"$tmp/err"; then
+				echo "FAIL ($cc $o): a target(\"arch=x86-64\") caller does not compile:"
+				cat "$tmp/err"; fail=1
+			fi
+		done
+	fi
 	$cc -O2 -I"$srcdir/include" -c -o "$tmp/grid.o" "$tmp/grid.c"
 	calls=$(nm -u "$tmp/grid.o" | grep -c 'satomic_' || true)
 	if [ "$calls" -ne 0 ]; then

@@ -8,9 +8,11 @@
  * which never emits a definition, and src/primitives.c includes this header
  * with SATOMIC_API_INLINE defined empty, which emits the one external
  * definition of each.  gnu_inline means the same in C89, C99, C11 and C++,
- * so no -std setting changes it.  always_inline because clang weighs a body
- * before folding its order arguments: it judged the explicit CAS "too
- * costly" (330 > 325) and called the exported, SEQ_CST definition.
+ * so no -std setting changes it.  For clang also always_inline: it weighs a
+ * body before folding its order arguments, judged the explicit CAS "too
+ * costly" (330 > 325) and called the exported, SEQ_CST definition.  Not for
+ * gcc, which inlines them anyway and would refuse to compile a call from a
+ * function with a narrower target("...") than the file's.
  *
  * The grid (width x operation) is generated: one macro per operation,
  * expanded once per width by SATOMIC_INTEGER_WIDTHS.
@@ -40,8 +42,12 @@ extern "C" {
 #define SATOMIC_SEQ_CST __ATOMIC_SEQ_CST
 
 #ifndef SATOMIC_API_INLINE
+#ifdef __clang__
 #define SATOMIC_API_INLINE \
 	extern __inline__ __attribute__((__gnu_inline__, __always_inline__))
+#else
+#define SATOMIC_API_INLINE extern __inline__ __attribute__((__gnu_inline__))
+#endif
 #endif
 
 /* A prototype, then the inline body. */
