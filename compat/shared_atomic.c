@@ -133,11 +133,25 @@ API void double_store(double *v, double *n) { satomic_store_f64(v, *n); }
  * between processes.  Otherwise (multiprocessing's heap aligns to 8 only,
  * i386's long double is 12 bytes, a CPU may lack the CAS) no instruction
  * stores it at once: it is stored as libatomic stores it for the original,
- * under a lock private to this process, so atomic between its threads and
- * not between processes.  (A function that returns nothing cannot report
- * an error; it used to abort, killing the Python interpreter that called.)
+ * under a lock private to this process, so such stores are atomic between
+ * its threads and not between processes.  (A function that returns nothing
+ * cannot report an error; it used to abort, killing the Python interpreter
+ * that called.)  A child forked while another thread held the lock gets it
+ * free.  The alignment is tested here too (satomic_store_u128 would say
+ * -EINVAL) so that the common case makes one call.
  */
 static pthread_mutex_t longdouble_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t longdouble_once = PTHREAD_ONCE_INIT;
+
+static void longdouble_lock_reset(void)
+{
+	pthread_mutex_init(&longdouble_lock, NULL);
+}
+
+static void longdouble_at_fork(void)
+{
+	pthread_atfork(NULL, NULL, longdouble_lock_reset);
+}
 
 API void longdouble_store(long double *v, long double *n)
 {
@@ -148,6 +162,7 @@ API void longdouble_store(long double *v, long double *n)
 	if (sizeof(long double) == sizeof(val) && (uintptr_t)v % 16 == 0 &&
 	    satomic_store_u128((struct satomic_u128 *)v, val) == 0)
 		return;
+	pthread_once(&longdouble_once, longdouble_at_fork);
 	pthread_mutex_lock(&longdouble_lock);
 	memcpy(v, &val, sizeof(*v));
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

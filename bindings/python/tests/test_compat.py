@@ -153,15 +153,18 @@ class Compat(unittest.TestCase):
                 store(at, ctypes.byref(ctypes.c_longdouble(value)))
                 self.assertEqual(ctypes.c_longdouble.from_address(at).value,
                                  value, "offset %d" % off)
-        # The multiprocessing case itself, shared with a forked child.
-        multiprocessing.Value(ctypes.c_byte, 0, lock=False)
+        # The multiprocessing case itself, shared with a forked child (pad
+        # kept, so that v lands after it, 8 bytes off 16).
+        pad = multiprocessing.Value(ctypes.c_byte, 0, lock=False)
         v = multiprocessing.Value(ctypes.c_longdouble, 0.0, lock=False)
+        self.assertEqual(ctypes.addressof(v) % 16, 8, "heap layout changed")
         ctx = multiprocessing.get_context("fork")
         child = ctx.Process(target=store_longdouble, args=(v, 7.25))
         child.start()
         child.join()
         self.assertEqual(child.exitcode, 0)
         self.assertEqual(v.value, 7.25)
+        del pad
 
     def test_ten_thousand_threads(self):
         f = self.fn("size_t_add_and_fetch", ctypes.c_size_t,
