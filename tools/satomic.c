@@ -242,6 +242,20 @@ static const char *kind_name(unsigned int kind)
 	       kind == SATOMIC_REGION_KIND_RAW ? "region" : "?";
 }
 
+/* "WHAT: it belongs to uid UID, not to you (uid ME), and WHY", ended. */
+static void say_foreign(const char *what, unsigned int uid, const char *why)
+{
+	fprintf(stderr, "%s: it belongs to uid %u, not to you (uid %u), and %s\n",
+		what, uid, (unsigned int)geteuid(), why);
+}
+
+static bool sticky_shm(void)
+{
+	struct stat st;
+
+	return stat(SHM_DIR, &st) == 0 && (st.st_mode & S_ISVTX);
+}
+
 /* Whether segment `name` exists and belongs to another user (*uid).  From
  * the directory entry: it answers where the segment itself cannot be read. */
 static bool foreign_owner(const char *name, unsigned int *uid)
@@ -265,28 +279,27 @@ static int fail(const struct cmd *c, const char *name, int err)
 {
 	struct satomic_region_info info;
 	bool is_map_cmd = strncmp(c->words, "map ", 4) == 0;
-	bool is_rm = strstr(c->words, " rm") != NULL;
+	bool is_rm = strcmp(c->words, "map rm") == 0 ||
+		     strcmp(c->words, "region rm") == 0;
 	int ierr = name ? satomic_region_info(name, &info) : -EINVAL;
-	unsigned int uid, me = (unsigned int)geteuid();
+	unsigned int uid = 0;
+	bool foreign = name && foreign_owner(name, &uid);
 	char sn[SHOWN_SIZE];
 
 	fprintf(stderr, "%s: %s%s%s: ", prog, c->words, name ? " " : "",
 		name ? shown(name, sn) : "");
 	if (err == -ENOENT && name)
 		fprintf(stderr, "no segment of that name (see `%s ls`)\n", prog);
-	else if ((err == -EPERM || err == -EACCES) && is_rm && name &&
-		 foreign_owner(name, &uid))
-		fprintf(stderr, "cannot remove it: it belongs to uid %u, not to you "
-			"(uid %u), and %s lets only its owner remove it\n", uid,
-			me, SHM_DIR);
-	else if (err == -EPERM && !(open_flags & SATOMIC_MAP_FOREIGN_OK) &&
-		 name && foreign_owner(name, &uid))
-		fprintf(stderr, "refused: it belongs to uid %u, not to you (uid "
-			"%u), and its owner can change any value in it; use "
-			"--foreign-ok if you trust that user\n", uid, me);
-	else if (err == -EACCES && name && foreign_owner(name, &uid))
-		fprintf(stderr, "refused: it belongs to uid %u, not to you (uid "
-			"%u), and its mode does not let you open it\n", uid, me);
+	else if (foreign && err == -EACCES)	/* the open, even in an rm */
+		say_foreign(is_rm ? "cannot remove it" : "refused", uid,
+			    "its mode does not let you open it");
+	else if (foreign && err == -EPERM && is_rm)	/* the unlink */
+		say_foreign("cannot remove it", uid, sticky_shm() ?
+			    SHM_DIR " is sticky: only a file's owner (or root) removes it" :
+			    "you may not remove it");
+	else if (foreign && err == -EPERM && !(open_flags & SATOMIC_MAP_FOREIGN_OK))
+		say_foreign("refused", uid, "its owner can change any value in it; "
+			    "use --foreign-ok if you trust that user");
 	else if (err == -EINVAL && is_map_cmd && ierr == 0 &&
 		 info.kind == SATOMIC_REGION_KIND_RAW)
 		fprintf(stderr, "is a plain region, not a map (see `%s region "
@@ -344,7 +357,9 @@ static void json_string(const char *s)
 			printf("\\u%04x", *p);
 		else if (*p < 0x80)
 			putchar(*p);
-		else if ((n = utf8_len(p)) != 0)
+		else if ((n = utf8_len(p)) == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+			printf("\\u%04x", p[1]);	/* a C1 control */
+		else if (n != 0)
 			fwrite(p, 1, n, stdout);
 		else
 			fputs("\\ufffd", stdout);
@@ -522,9 +537,8 @@ static bool refuse_foreign_rm(const struct cmd *c, const char *name)
 
 	if ((open_flags & SATOMIC_MAP_FOREIGN_OK) || !foreign_owner(name, &uid))
 		return false;
-	fprintf(stderr, "%s: %s %s: refused: it belongs to uid %u, not to you "
-		"(uid %u); use --foreign-ok to remove it anyway\n", prog,
-		c->words, shown(name, sn), uid, (unsigned int)geteuid());
+	fprintf(stderr, "%s: %s %s: ", prog, c->words, shown(name, sn));
+	say_foreign("refused", uid, "only --foreign-ok removes it");
 	return true;
 }
 
