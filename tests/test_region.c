@@ -686,6 +686,13 @@ START_TEST(test_not_regular_files)
 	close(sfd);
 	unlink(path);
 
+	/* A directory under the name: -EISDIR, and unlink leaves it. */
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_int_eq(satomic_region_open(sock, 0, &r), -EISDIR);
+	ck_assert_int_eq(satomic_region_info(sock, &info), -EISDIR);
+	ck_assert_int_eq(satomic_region_unlink(sock), -EISDIR);
+	ck_assert_int_eq(rmdir(path), 0);
+
 	/* The same for file-backed regions; a directory is -EISDIR. */
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(fpath, sizeof(fpath), "%s/fifo", dir);

@@ -124,7 +124,7 @@ struct satomic_map_stats {
 	uint64_t generation;	/* tables so far: 1 + completed migrations */
 	uint64_t migrations;	/* migrations completed */
 	int migrating;		/* 1 while a migration runs */
-	uint64_t bytes_reserved; /* the map's mapping */
+	uint64_t bytes_reserved; /* its footprint: header, registry, areas */
 	uint64_t reserved[8];
 };
 int satomic_map_stats(struct satomic_map *map, struct satomic_map_stats *stats);

@@ -1,5 +1,8 @@
 """Argument checks done before any memory is touched."""
 
+import os
+import secrets
+
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 UINT64_MAX = (1 << 64) - 1
 
@@ -55,9 +58,12 @@ def count(x, what):
     return x
 
 
-def unnamed(name, create):
-    """Whether an object without a name is asked for, which makes a fresh
-    one: create=False (open, never create) has nothing to open then."""
-    if name is None and create is False:
+def fresh_name(name, create):
+    """None for a given name, else the random name of a fresh object (one
+    this process owns); create=False (open, never create) has nothing to
+    open without a name."""
+    if name is not None:
+        return None
+    if create is False:
         raise ValueError("create=False opens an existing object: give its name")
-    return name is None
+    return "/sharedatomic-py-%d-%s" % (os.getpid(), secrets.token_hex(6))

@@ -2,12 +2,11 @@
 
 import errno
 import os
-import secrets
 from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMapping, ValuesView
 from typing import Any, Optional, Tuple, Union
 
 from . import _tracker
-from ._checks import count, shm_name, unnamed
+from ._checks import count, fresh_name, shm_name
 from ._lib import native
 
 __all__ = ["AtomicDict"]
@@ -35,10 +34,6 @@ class _Items(ItemsView):
 
     def __iter__(self):
         return self._mapping._iterate(2)
-
-
-def _fresh_name() -> str:
-    return "/sharedatomic-py-%d-%s" % (os.getpid(), secrets.token_hex(6))
 
 
 class AtomicDict(native.Map, MutableMapping):
@@ -99,10 +94,10 @@ class AtomicDict(native.Map, MutableMapping):
 
     def __init__(self, name: Optional[str] = None, capacity: int = 1024,
                  create: Optional[bool] = None, max_capacity: int = 0) -> None:
-        owner = unnamed(name, create)
+        fresh = fresh_name(name, create)
+        owner = fresh is not None
         if owner:
-            name = _fresh_name()
-            create = True
+            name, create = fresh, True
         self.name = shm_name(name)
         capacity = count(capacity, "capacity")
         max_capacity = count(max_capacity, "max_capacity")

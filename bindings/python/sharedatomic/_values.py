@@ -2,11 +2,10 @@
 AtomicFloat, AtomicBool."""
 
 import os
-import secrets
 from typing import Any, Optional
 
 from . import _tracker
-from ._checks import shm_name, unnamed
+from ._checks import fresh_name, shm_name
 from ._lib import native
 
 __all__ = ["AtomicInt", "AtomicUInt", "AtomicFloat", "AtomicBool"]
@@ -23,10 +22,10 @@ class _Atomic:
 
     def __init__(self, value: Any = 0, name: Optional[str] = None,
                  create: Optional[bool] = None) -> None:
-        owner = unnamed(name, create)
+        fresh = fresh_name(name, create)
+        owner = fresh is not None
         if owner:
-            name = "/sharedatomic-py-%d-%s" % (os.getpid(), secrets.token_hex(6))
-            create = True
+            name, create = fresh, True
         self.name = shm_name(name)
         self._owner = owner
         self._pid = os.getpid()
