@@ -269,13 +269,24 @@ struct reg_node *reg_find(struct satomic_map *m)
 {
 	struct reg_node *n, **prev;
 
-	for (prev = &thread_nodes; (n = *prev) != &reg_none; prev = &n->next_in_thread) {
+	for (prev = &thread_nodes; (n = *prev) != &reg_none;) {
 		if (n->serial == m->serial) {
 			*prev = n->next_in_thread;	/* move to front */
 			n->next_in_thread = thread_nodes;
 			thread_nodes = n;
 			return n;
 		}
+		if (n->serial == 0) {
+			/* Its handle was closed (reg_detach): drop it, or a
+			 * thread that opens and closes maps would keep them
+			 * all.  The lock waits for reg_detach to be done. */
+			pthread_mutex_lock(&reg_lock);
+			*prev = n->next_in_thread;
+			pthread_mutex_unlock(&reg_lock);
+			free(n);
+			continue;
+		}
+		prev = &n->next_in_thread;
 	}
 	return register_thread(m);
 }

@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -1611,6 +1612,29 @@ static int attach_forged(void *mem, size_t size, size_t offset, uint64_t value,
  * memory and never the rest, whatever size says; attach takes any size
  * that covers the footprint, and refuses one that does not.
  */
+/*
+ * A thread that opens and closes maps keeps no memory for the closed ones:
+ * its registrations with closed handles are dropped when it next looks one
+ * up (they were kept until the thread exited).
+ */
+START_TEST(test_closed_handles_leave_nothing)
+{
+	struct satomic_map *m;
+	size_t at100 = 0;
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		ck_assert_int_eq(satomic_map_create_anon(16, 0, 0, &m), 0);
+		ck_assert_int_eq(satomic_map_insert(m, i, i), 0);
+		ck_assert_int_eq(satomic_map_close(m), 0);
+		if (i == 100)
+			at100 = mallinfo2().uordblks;
+	}
+	/* A registration is over 200 bytes: 2900 kept would be 580 KB. */
+	ck_assert_uint_lt(mallinfo2().uordblks, at100 + 64 * 1024);
+}
+END_TEST
+
 START_TEST(test_attach_sizes)
 {
 	const uint64_t max = 3000;
@@ -1817,6 +1841,7 @@ int main(void)
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_prefault);
 	tcase_add_test(tc, test_wrapping_chain);
+	tcase_add_test(tc, test_closed_handles_leave_nothing);
 	tcase_add_test(tc, test_attach_sizes);
 	tcase_add_test(tc, test_hostile_memory);
 	tcase_add_test(tc, test_check_finds_damage);
