@@ -186,7 +186,7 @@ static int attach(unsigned char *mem, size_t size,
 		return -ENOMEM;
 	memset(m, 0, sizeof(*m));
 	m->base = mem;
-	m->size = l.total;	/* what the map uses, whatever size says */
+	m->footprint = l.total;	/* what the map uses, whatever size says */
 	m->hdr = (struct map_header *)mem;
 	m->state = &m->hdr->state;
 	m->seed = copy.seed;

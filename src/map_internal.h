@@ -41,7 +41,7 @@ struct satomic_map {
 	 * guesses that have an entry. */
 	uintptr_t fast_desc[256];
 	unsigned char *base;
-	size_t size;			/* its footprint: header, registry, areas */
+	size_t footprint;		/* header, registry, areas: all it uses */
 	struct map_header *hdr;
 	/* Copied from the header once it was validated; never re-read. */
 	unsigned min_log2, max_log2, registry_slots;

@@ -1087,7 +1087,7 @@ static void hash_batch(struct satomic_map *m, const int64_t *keys,
 }
 
 /*
- * Probe keys from .. len - 1 of a batch in the current table, in order:
+ * Probe keys `from` .. len - 1 of a batch in the current table, in order:
  * found[j], and for a key found its value in v[j].  Returns the first key
  * that lookup() must decide (len: none); `from` itself if the state word is
  * no guess to use or moved meanwhile (then nothing here stands).  The

@@ -171,7 +171,7 @@ int satomic_map_stats(struct satomic_map *m, struct satomic_map_stats *st)
 	st->generation = v.cur.gen;
 	st->migrations = __atomic_load_n(&m->hdr->migrations, __ATOMIC_RELAXED);
 	st->migrating = v.migrating;
-	st->bytes_reserved = m->size;
+	st->bytes_reserved = m->footprint;
 	reg_release(m, &claim);
 	st->count = (uint64_t)satomic_map_count(m);
 	return 0;
