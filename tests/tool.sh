@@ -328,6 +328,26 @@ if [ $has_map = yes ]; then
 	has "$tmp/out" '"name": "/satomic-test-c1\ufffd[2J\u009b[2J' ||
 		{ echo "FAIL: region info --json: a C1 control not escaped: $(cat "$tmp/out")"; fail=1; }
 	satomic map rm "$c1"
+	# Other arguments a message repeats are escaped as names are: a key,
+	# an unknown command or option can neither add a line nor reach the
+	# terminal.
+	escaped() {	# escaped PATTERN -- satomic arguments: one message, no control
+		pattern=$1
+		shift 2
+		satomic "$@" 2>"$tmp/out" >/dev/null
+		if [ "$(grep -c '^satomic' "$tmp/out")" != 1 ] || ! grep -qF -- "$pattern" "$tmp/out" ||
+		   grep -q "$(printf '[\033\007\015]')" "$tmp/out"; then
+			echo "FAIL: '$pattern' not escaped: $(od -c "$tmp/out" | head -4)"; fail=1
+		else
+			echo "ok: escaped: $(head -1 "$tmp/out")"
+		fi
+	}
+	escaped "value '3\033]0;x\007\012satomic: fake' has trailing garbage" -- \
+		map put "$name" 5 "$(printf '3\033]0;x\007\nsatomic: fake')"
+	escaped "unknown command 'bogus\033[31m'" -- "$(printf 'bogus\033[31m')"
+	escaped "unknown option '--x\015'" -- "$(printf '%s\015' --x)"
+	escaped "unknown map command 'bo\011gus'" -- map "$(printf 'bo\tgus')"
+	escaped "help: unknown map command 'x\033'" -- help map "$(printf 'x\033')"
 	satomic map del "$name" -9223372036854775808 >/dev/null
 	json_check "map dump --json, empty map" "d == []" -- map dump "$name"
 	satomic map put "$name" -9223372036854775808 43 >/dev/null

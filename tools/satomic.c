@@ -169,6 +169,16 @@ static const char *shown(const char *s, char *buf)
 	return buf;
 }
 
+/* shown(s) in one of four buffers in turn: for an argument that a message
+ * repeats (a key, a command, an option), escaped as a name is. */
+static const char *esc(const char *s)
+{
+	static char buf[4][SHOWN_SIZE];
+	static unsigned int turn;
+
+	return shown(s, buf[turn++ % 4]);
+}
+
 /* The library's rules for a segment name (satomic_region_create(3)). */
 static int check_name(const struct cmd *c, const char *name)
 {
@@ -212,23 +222,23 @@ static int parse_int(const struct cmd *c, const char *what, const char *s,
 	range = errno == ERANGE;
 	if (end == s || isspace((unsigned char)s[0]))
 		fprintf(stderr, "%s: %s: %s '%s' is not a number (decimal, 0x "
-			"hexadecimal or 0 octal)\n", prog, c->words, what, s);
+			"hexadecimal or 0 octal)\n", prog, c->words, what, esc(s));
 	else if (*end)
 		fprintf(stderr, "%s: %s: %s '%s' has trailing garbage '%s' after "
-			"the number\n", prog, c->words, what, s, end);
+			"the number\n", prog, c->words, what, esc(s), esc(end));
 	else if (range)
 		fprintf(stderr, "%s: %s: %s '%s' is out of range (a 64-bit "
 			"integer: %" PRId64 " to %" PRId64 ")\n", prog, c->words,
-			what, s, INT64_MIN, INT64_MAX);
+			what, esc(s), INT64_MIN, INT64_MAX);
 	else if (v < min && v < 0 && min >= 0)
 		fprintf(stderr, "%s: %s: %s '%s' is negative (the minimum is %"
-			PRId64 ")\n", prog, c->words, what, s, min);
+			PRId64 ")\n", prog, c->words, what, esc(s), min);
 	else if (v < min)
 		fprintf(stderr, "%s: %s: %s '%s' is too small (the minimum is %"
-			PRId64 ")\n", prog, c->words, what, s, min);
+			PRId64 ")\n", prog, c->words, what, esc(s), min);
 	else if (v > max)
 		fprintf(stderr, "%s: %s: %s '%s' is too large (the maximum is %"
-			PRId64 ")\n", prog, c->words, what, s, max);
+			PRId64 ")\n", prog, c->words, what, esc(s), max);
 	else {
 		*out = v;
 		return 0;
@@ -857,7 +867,7 @@ static int run_command(int argc, char **argv)
 			printf("satomic (libsharedatomic) %s\n", PACKAGE_VERSION);
 			return 0;
 		} else if (strncmp(argv[i], "--", 2) == 0)
-			return usage_error("", "unknown option '%s'", argv[i]);
+			return usage_error("", "unknown option '%s'", esc(argv[i]));
 		else
 			argv[n++] = argv[i];
 	}
@@ -872,9 +882,9 @@ static int run_command(int argc, char **argv)
 		prefix = help_prefix(argc, argv, buf, sizeof(buf));
 		if (prefix == NULL && is_group(argv[0]))
 			return usage_error(argv[0], "help: unknown %s command '%s'",
-					   argv[0], argv[1]);
+					   argv[0], esc(argv[1]));
 		if (prefix == NULL)
-			return usage_error("", "help: unknown command '%s'", argv[0]);
+			return usage_error("", "help: unknown command '%s'", esc(argv[0]));
 		print_help(stdout, prefix);
 		return 0;
 	}
@@ -882,11 +892,12 @@ static int run_command(int argc, char **argv)
 		return usage_error("", "no command given (try `%s --help`)", prog);
 	if ((c = find(argc, argv, &k)) == NULL) {
 		if (!is_group(argv[0]))
-			return usage_error("", "unknown command '%s'", argv[0]);
+			return usage_error("", "unknown command '%s'", esc(argv[0]));
 		if (argc == 1)
 			return usage_error(argv[0], "%s: no %s command given", argv[0],
 					   argv[0]);
-		return usage_error(argv[0], "unknown %s command '%s'", argv[0], argv[1]);
+		return usage_error(argv[0], "unknown %s command '%s'", argv[0],
+				   esc(argv[1]));
 	}
 	argc -= k;
 	argv += k;

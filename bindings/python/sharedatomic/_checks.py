@@ -58,6 +58,12 @@ def count(x, what):
     return x
 
 
+def create_flag(create):
+    """create as None, True or False: 0 and 1 mean False and True, as
+    they do to `if`, never None (open or create)."""
+    return None if create is None else bool(create)
+
+
 def fresh_name(name, create):
     """None for a given name, else the random name of a fresh object (one
     this process owns); create=False (open, never create) has nothing to

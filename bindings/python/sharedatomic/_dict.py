@@ -6,7 +6,7 @@ from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMappi
 from typing import Any, Optional, Tuple, Union
 
 from . import _tracker
-from ._checks import count, fresh_name, shm_name
+from ._checks import count, create_flag, fresh_name, shm_name
 from ._lib import native
 
 __all__ = ["AtomicDict"]
@@ -53,8 +53,8 @@ class AtomicDict(native.Map, MutableMapping):
       when this object is closed or garbage-collected, and also after this
       process dies without closing it (even by SIGKILL: the
       ``multiprocessing`` resource tracker removes it once every process
-      sharing the tracker has ended, so a ``multiprocessing`` child's at
-      the end of its parent program).  Processes that
+      sharing the tracker has ended: a child that shares its parent's
+      tracker leaves it until the parent program ends).  Processes that
       already opened it keep it until they close it.
     - ``create``: ``True`` must create (``FileExistsError`` if it exists),
       ``False`` must open (``FileNotFoundError`` if absent; ``ValueError``
@@ -94,6 +94,7 @@ class AtomicDict(native.Map, MutableMapping):
 
     def __init__(self, name: Optional[str] = None, capacity: int = 1024,
                  create: Optional[bool] = None, max_capacity: int = 0) -> None:
+        create = create_flag(create)
         fresh = fresh_name(name, create)
         owner = fresh is not None
         if owner:

@@ -154,9 +154,17 @@ class DictLifecycle(unittest.TestCase):
         # Without a name there is nothing to open: never a fresh map.
         before = set(os.listdir("/dev/shm"))
         for make in (lambda: AtomicDict(create=False), lambda: AtomicInt(create=False),
-                     lambda: AtomicBool(create=False)):
+                     lambda: AtomicBool(create=False), lambda: AtomicDict(create=0),
+                     lambda: AtomicInt(create=0)):
             with self.assertRaisesRegex(ValueError, "give its name"):
                 make()
+        # 0 and 1 mean what False and True do, as to `if`.
+        with self.assertRaises(FileNotFoundError):
+            AtomicDict(name, create=0)
+        with AtomicDict(name, create=1) as a:
+            with self.assertRaises(FileExistsError):
+                AtomicInt(name=name, create=1)
+            a.unlink()
         self.assertEqual(set(os.listdir("/dev/shm")) - before, set())
 
     def test_owner_removes_its_map(self):
