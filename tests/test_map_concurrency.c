@@ -338,6 +338,43 @@ START_TEST(test_churn_at_max_capacity)
 }
 END_TEST
 
+/*
+ * Inserts racing for a map's last places: satomic_map_create(3) lets each
+ * racer exceed max_capacity by one key, no more, and the map keeps room
+ * for all max_capacity.  Four processes insert 3000 new keys each into a
+ * map of max_capacity 5000; the keys that went in are counted.
+ */
+enum { LAST_MAX = 5000, LAST_EACH = 3000, LAST_RACERS = 4 };
+
+static int last_places_worker(int w, void *arg)
+{
+	struct satomic_map *m = arg;
+	int64_t i;
+	int r;
+
+	for (i = 0; i < LAST_EACH; i++)
+		if ((r = satomic_map_insert(m, (int64_t)w << 32 | i, w)) != 0 &&
+		    r != -ENOSPC)
+			return 1;
+	return 0;
+}
+
+START_TEST(test_racing_for_the_last_places)
+{
+	struct satomic_map *m;
+	int trial;
+
+	for (trial = 0; trial < 5; trial++) {
+		ck_assert_int_eq(satomic_map_create_anon(10, LAST_MAX, 0, &m), 0);
+		run_children(LAST_RACERS, last_places_worker, m);
+		ck_assert_int_ge(satomic_map_count(m), LAST_MAX);
+		ck_assert_int_le(satomic_map_count(m), LAST_MAX + LAST_RACERS);
+		assert_sound(m);
+		satomic_map_close(m);
+	}
+}
+END_TEST
+
 START_TEST(test_separate_programs)
 {
 	/* Unrelated processes: tests/helper, started by exec, opens the map by
@@ -585,6 +622,7 @@ int main(void)
 	tcase_add_test(tc, test_separate_programs);
 	tcase_add_test(tc, test_same_key_race);
 	tcase_add_test(tc, test_churn_at_max_capacity);
+	tcase_add_test(tc, test_racing_for_the_last_places);
 	tcase_add_test(tc, test_get_many_while_growing);
 	tcase_add_test(tc, test_get_many_in_order);
 	tcase_add_test(tc, test_sigkill);

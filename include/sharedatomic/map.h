@@ -38,8 +38,9 @@ struct satomic_map_iter;
 /*
  * Sizing.  `capacity` is a hint: the number of keys the map holds before it
  * first grows.  `max_capacity` is exact: the keys it always has room for,
- * churn included, and the most it holds (0: a default of 64 times capacity,
- * at least 2^20); a new key beyond it fails with -ENOSPC.
+ * churn included, and the most it holds but for inserts racing for the last
+ * places, one key each (0: a default of 64 times capacity, at least 2^20);
+ * a new key beyond it fails with -ENOSPC.
  */
 int satomic_map_footprint(uint64_t capacity, uint64_t max_capacity,
 			  size_t *bytes);
