@@ -141,7 +141,7 @@ static int usage_error(const char *prefix, const char *fmt, ...)
  * as \ooo, byte by byte, and the backslash as \\.
  */
 #define SHOWN_SIZE (4 * (NAME_MAX + 2) + 1)
-static const char *shown(const char *s, char *buf)
+static const char *show_into(const char *s, char *buf)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	mbstate_t st;
@@ -169,20 +169,21 @@ static const char *shown(const char *s, char *buf)
 	return buf;
 }
 
-/* shown(s) in one of four buffers in turn: for an argument that a message
- * repeats (a key, a command, an option), escaped as a name is. */
-static const char *esc(const char *s)
+/* s as show_into writes it, in one of four buffers in turn (enough for
+ * any one message; the tool has one thread): every name and every other
+ * argument that a message repeats. */
+static const char *shown(const char *s)
 {
 	static char buf[4][SHOWN_SIZE];
 	static unsigned int turn;
 
-	return shown(s, buf[turn++ % 4]);
+	return show_into(s, buf[turn++ % 4]);
 }
 
 /* The library's rules for a segment name (satomic_region_create(3)). */
 static int check_name(const struct cmd *c, const char *name)
 {
-	char why[96], sn[SHOWN_SIZE];
+	char why[96];
 
 	if (name[0] != '/')
 		snprintf(why, sizeof(why), "must begin with '/'");
@@ -202,7 +203,7 @@ static int check_name(const struct cmd *c, const char *name)
 	else
 		return 0;
 	fprintf(stderr, "%s: %s: name '%s' %s\n", prog, c->words,
-		shown(name, sn), why);
+		shown(name), why);
 	return EXIT_USAGE;
 }
 
@@ -222,23 +223,23 @@ static int parse_int(const struct cmd *c, const char *what, const char *s,
 	range = errno == ERANGE;
 	if (end == s || isspace((unsigned char)s[0]))
 		fprintf(stderr, "%s: %s: %s '%s' is not a number (decimal, 0x "
-			"hexadecimal or 0 octal)\n", prog, c->words, what, esc(s));
+			"hexadecimal or 0 octal)\n", prog, c->words, what, shown(s));
 	else if (*end)
 		fprintf(stderr, "%s: %s: %s '%s' has trailing garbage '%s' after "
-			"the number\n", prog, c->words, what, esc(s), esc(end));
+			"the number\n", prog, c->words, what, shown(s), shown(end));
 	else if (range)
 		fprintf(stderr, "%s: %s: %s '%s' is out of range (a 64-bit "
 			"integer: %" PRId64 " to %" PRId64 ")\n", prog, c->words,
-			what, esc(s), INT64_MIN, INT64_MAX);
+			what, shown(s), INT64_MIN, INT64_MAX);
 	else if (v < min && v < 0 && min >= 0)
 		fprintf(stderr, "%s: %s: %s '%s' is negative (the minimum is %"
-			PRId64 ")\n", prog, c->words, what, esc(s), min);
+			PRId64 ")\n", prog, c->words, what, shown(s), min);
 	else if (v < min)
 		fprintf(stderr, "%s: %s: %s '%s' is too small (the minimum is %"
-			PRId64 ")\n", prog, c->words, what, esc(s), min);
+			PRId64 ")\n", prog, c->words, what, shown(s), min);
 	else if (v > max)
 		fprintf(stderr, "%s: %s: %s '%s' is too large (the maximum is %"
-			PRId64 ")\n", prog, c->words, what, esc(s), max);
+			PRId64 ")\n", prog, c->words, what, shown(s), max);
 	else {
 		*out = v;
 		return 0;
@@ -294,10 +295,9 @@ static int fail(const struct cmd *c, const char *name, int err)
 	int ierr = name ? satomic_region_info(name, &info) : -EINVAL;
 	unsigned int uid = 0;
 	bool foreign = name && foreign_owner(name, &uid);
-	char sn[SHOWN_SIZE];
 
 	fprintf(stderr, "%s: %s%s%s: ", prog, c->words, name ? " " : "",
-		name ? shown(name, sn) : "");
+		name ? shown(name) : "");
 	if (err == -ENOENT && name)
 		fprintf(stderr, "no segment of that name (see `%s ls`)\n", prog);
 	else if (foreign && err == -EACCES)	/* the open, even in an rm */
@@ -313,7 +313,7 @@ static int fail(const struct cmd *c, const char *name, int err)
 	else if (err == -EINVAL && is_map_cmd && ierr == 0 &&
 		 info.kind == SATOMIC_REGION_KIND_RAW)
 		fprintf(stderr, "is a plain region, not a map (see `%s region "
-			"info %s`%s)\n", prog, sn, strcmp(c->words, "map rm") ?
+			"info %s`%s)\n", prog, shown(name), strcmp(c->words, "map rm") ?
 			"" : "; remove it with `satomic region rm`");
 	else if (err == -EINVAL && ierr == 0)
 		fprintf(stderr, "a %s whose contents do not validate: corrupt, or "
@@ -394,7 +394,7 @@ struct field {
 
 static void print_fields(const struct field *f, size_t n)
 {
-	char when[64], sn[SHOWN_SIZE];
+	char when[64];
 	size_t i;
 
 	for (i = 0; i < n; i++, f++) {
@@ -425,7 +425,7 @@ static void print_fields(const struct field *f, size_t n)
 			if (json)
 				json_string(f->s);
 			else
-				printf("%s", shown(f->s, sn));
+				printf("%s", shown(f->s));
 		}
 		if (!json)
 			putchar('\n');
@@ -470,7 +470,7 @@ static const char *human(uint64_t n, char *buf, size_t size)
 static int list_one(const struct cmd *c, const char *name, bool quiet, int *n)
 {
 	struct satomic_region_info i;
-	char when[32], r[16], u[16], sn[SHOWN_SIZE];
+	char when[32], r[16], u[16];
 	time_t t;
 	int err = satomic_region_info(name, &i);
 
@@ -483,7 +483,7 @@ static int list_one(const struct cmd *c, const char *name, bool quiet, int *n)
 	}
 	t = (time_t)i.created;
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
-	printf("%-32s %-6s %8s %8s  %04o %5u  %s\n", shown(name, sn),
+	printf("%-32s %-6s %8s %8s  %04o %5u  %s\n", shown(name),
 	       kind_name(i.kind),
 	       human(i.file_size, r, sizeof(r)), human(i.allocated, u, sizeof(u)),
 	       i.mode, i.uid, when);
@@ -542,12 +542,11 @@ static int cmd_region_info(const struct cmd *c, int argc, char **argv)
  * it, and nothing else would stop a mistyped name). */
 static bool refuse_foreign_rm(const struct cmd *c, const char *name)
 {
-	char sn[SHOWN_SIZE];
 	unsigned int uid;
 
 	if ((open_flags & SATOMIC_MAP_FOREIGN_OK) || !foreign_owner(name, &uid))
 		return false;
-	fprintf(stderr, "%s: %s %s: ", prog, c->words, shown(name, sn));
+	fprintf(stderr, "%s: %s %s: ", prog, c->words, shown(name));
 	say_foreign("refused", uid, "only --foreign-ok removes it");
 	return true;
 }
@@ -566,11 +565,8 @@ static int cmd_region_rm(const struct cmd *c, int argc, char **argv)
 	if ((err = satomic_region_info(argv[0], &info)) != 0)
 		return fail(c, argv[0], err);
 	if (info.kind == SATOMIC_REGION_KIND_MAP) {
-		char sn[SHOWN_SIZE];
-
-		shown(argv[0], sn);
 		fprintf(stderr, "%s: region rm %s: is a map: remove it with `%s map "
-			"rm %s`\n", prog, sn, prog, sn);
+			"rm %s`\n", prog, shown(argv[0]), prog, shown(argv[0]));
 		return EXIT_FAILED;
 	}
 	err = satomic_region_unlink(argv[0]);
@@ -583,7 +579,6 @@ static int cmd_map_create(const struct cmd *c, int argc, char **argv)
 {
 	int64_t cap = 1024, max = 0;
 	struct satomic_map *m;
-	char sn[SHOWN_SIZE];
 	size_t bytes;
 	int err;
 
@@ -610,7 +605,7 @@ static int cmd_map_create(const struct cmd *c, int argc, char **argv)
 	err = satomic_map_create(argv[0], (uint64_t)cap, (uint64_t)max, 0, 0, &m);
 	if (err)
 		return fail(c, argv[0], err);
-	printf("created %s: capacity %" PRId64 "\n", shown(argv[0], sn),
+	printf("created %s: capacity %" PRId64 "\n", shown(argv[0]),
 	       satomic_map_capacity(m));
 	satomic_map_close(m);
 	return 0;
@@ -652,10 +647,8 @@ static int cmd_map_key(const struct cmd *c, int argc, char **argv)
 	if (err == 0)
 		printf(get ? "%" PRId64 "\n" : "removed %" PRId64 "\n", value);
 	else if (err == -ENOENT) {
-		char sn[SHOWN_SIZE];
-
 		fprintf(stderr, "%s: %s %s: no such key: %" PRId64 "\n", prog,
-			c->words, shown(argv[0], sn), key);
+			c->words, shown(argv[0]), key);
 		return EXIT_NO_KEY;
 	}
 	return err ? fail(c, argv[0], err) : 0;
@@ -727,7 +720,7 @@ static int map_stats(struct satomic_map *m)
 static int cmd_map_whole(const struct cmd *c, int argc, char **argv)
 {
 	struct satomic_map *m;
-	char report[512], sn[SHOWN_SIZE];
+	char report[512];
 	int err;
 
 	(void)argc;
@@ -739,7 +732,7 @@ static int cmd_map_whole(const struct cmd *c, int argc, char **argv)
 		err = map_stats(m);
 	else {
 		err = satomic_map_check(m, report, sizeof(report));
-		printf("%s: %s\n", shown(argv[0], sn),
+		printf("%s: %s\n", shown(argv[0]),
 		       report[0] ? report : satomic_strerror(err));
 		satomic_map_close(m);
 		return err ? EXIT_FAILED : 0;
@@ -845,7 +838,7 @@ static int run_command(int argc, char **argv)
 {
 	const struct cmd *c;
 	const char *prefix;
-	char buf[64], sn[SHOWN_SIZE];
+	char buf[64];
 	bool help = false;
 	int i, n = 0, k;
 
@@ -867,7 +860,7 @@ static int run_command(int argc, char **argv)
 			printf("satomic (libsharedatomic) %s\n", PACKAGE_VERSION);
 			return 0;
 		} else if (strncmp(argv[i], "--", 2) == 0)
-			return usage_error("", "unknown option '%s'", esc(argv[i]));
+			return usage_error("", "unknown option '%s'", shown(argv[i]));
 		else
 			argv[n++] = argv[i];
 	}
@@ -882,9 +875,9 @@ static int run_command(int argc, char **argv)
 		prefix = help_prefix(argc, argv, buf, sizeof(buf));
 		if (prefix == NULL && is_group(argv[0]))
 			return usage_error(argv[0], "help: unknown %s command '%s'",
-					   argv[0], esc(argv[1]));
+					   argv[0], shown(argv[1]));
 		if (prefix == NULL)
-			return usage_error("", "help: unknown command '%s'", esc(argv[0]));
+			return usage_error("", "help: unknown command '%s'", shown(argv[0]));
 		print_help(stdout, prefix);
 		return 0;
 	}
@@ -892,12 +885,12 @@ static int run_command(int argc, char **argv)
 		return usage_error("", "no command given (try `%s --help`)", prog);
 	if ((c = find(argc, argv, &k)) == NULL) {
 		if (!is_group(argv[0]))
-			return usage_error("", "unknown command '%s'", esc(argv[0]));
+			return usage_error("", "unknown command '%s'", shown(argv[0]));
 		if (argc == 1)
 			return usage_error(argv[0], "%s: no %s command given", argv[0],
 					   argv[0]);
 		return usage_error(argv[0], "unknown %s command '%s'", argv[0],
-				   esc(argv[1]));
+				   shown(argv[1]));
 	}
 	argc -= k;
 	argv += k;
@@ -914,7 +907,7 @@ static int run_command(int argc, char **argv)
 		if (check_name(c, argv[i]))
 			return EXIT_USAGE;
 	if (strstr(c->args, "NAME") && argc > 0)
-		snprintf(running, sizeof(running), "%s %s", c->words, shown(argv[0], sn));
+		snprintf(running, sizeof(running), "%s %s", c->words, shown(argv[0]));
 	else
 		snprintf(running, sizeof(running), "%s", c->words);
 	return c->run(c, argc, argv);
