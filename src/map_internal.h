@@ -421,7 +421,10 @@ uint64_t table_used(const struct table *t);
 
 /* A thread's registration with one map handle (process-local memory). */
 struct reg_node {
-	uint64_t serial;		/* of the handle; 0 once it is closed */
+	/* Of the handle; 0 once it is closed.  Written by reg_detach (any
+	 * thread, under reg_lock), read by the owning thread without it:
+	 * node_serial(), a relaxed atomic load. */
+	uint64_t serial;
 	uint64_t owner;			/* the process it was claimed for */
 	struct participant *p;
 	unsigned index;
@@ -436,14 +439,21 @@ struct reg_node *reg_find(struct satomic_map *m);
 extern __thread struct reg_node *sat_thread_nodes
 	__attribute__((tls_model("initial-exec")));
 
+static inline uint64_t node_serial(const struct reg_node *n)
+{
+	return __atomic_load_n(&n->serial, __ATOMIC_RELAXED);
+}
+
 /* This thread's registration with m if it is the thread's most recent one
  * (reg_find moves each node it finds to the front), else NULL: no call, so
  * that a fast path that tail-calls on NULL saves no registers. */
 static inline struct reg_node *reg_first(const struct satomic_map *m)
 {
-	struct reg_node *n = sat_thread_nodes;	/* never NULL */
+	struct reg_node *n = sat_thread_nodes;
 
-	return n->serial == m->serial ? n : NULL;
+	if (n == NULL)
+		__builtin_unreachable();	/* the list ends in reg_none */
+	return node_serial(n) == m->serial ? n : NULL;
 }
 
 static inline struct reg_node *reg_self(struct satomic_map *m)

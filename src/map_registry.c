@@ -270,13 +270,13 @@ struct reg_node *reg_find(struct satomic_map *m)
 	struct reg_node *n, **prev;
 
 	for (prev = &thread_nodes; (n = *prev) != &reg_none;) {
-		if (n->serial == m->serial) {
+		if (node_serial(n) == m->serial) {
 			*prev = n->next_in_thread;	/* move to front */
 			n->next_in_thread = thread_nodes;
 			thread_nodes = n;
 			return n;
 		}
-		if (n->serial == 0) {
+		if (node_serial(n) == 0) {
 			/* Its handle was closed (reg_detach): drop it, or a
 			 * thread that opens and closes maps would keep them
 			 * all.  The lock waits for reg_detach to be done. */
@@ -300,7 +300,8 @@ void reg_detach(struct satomic_map *m)
 	for (n = m->nodes; n != NULL; n = n->next_in_map) {
 		if (n->owner == reg_owner)	/* not a parent's, copied by fork */
 			slot_free(n->p);
-		n->serial = 0;	/* the owning thread drops the node later */
+		/* The owning thread drops the node later (reg_find). */
+		__atomic_store_n(&n->serial, 0, __ATOMIC_RELAXED);
 		n->map = NULL;
 	}
 	m->nodes = NULL;

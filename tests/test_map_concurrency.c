@@ -339,6 +339,51 @@ START_TEST(test_churn_at_max_capacity)
 END_TEST
 
 /*
+ * A handle closed by one thread while another, which used it before, works
+ * on two other maps in turn: each turn walks that thread's registrations
+ * past the closed one's (reg_find), which reg_detach marks closed meanwhile
+ * and the walk then frees (a data race before the serial was atomic: the
+ * TSan tier runs this).
+ */
+static struct satomic_map *closing[3];
+static volatile int closing_used;
+
+static void *use_then_others(void *arg)
+{
+	int64_t i;
+
+	(void)arg;
+	if (satomic_map_put(closing[0], 1, 1, NULL) != 0)
+		return (void *)1;
+	__atomic_store_n(&closing_used, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 20000; i++)
+		if (satomic_map_put(closing[1 + i % 2], i, i, NULL) < 0)
+			return (void *)2;
+	return NULL;
+}
+
+START_TEST(test_close_while_another_thread_walks)
+{
+	pthread_t t;
+	void *rc;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(satomic_map_create_anon(64, 0, 0, &closing[i]), 0);
+	closing_used = 0;
+	ck_assert_int_eq(pthread_create(&t, NULL, use_then_others, NULL), 0);
+	while (!__atomic_load_n(&closing_used, __ATOMIC_ACQUIRE))
+		sched_yield();
+	ck_assert_int_eq(satomic_map_close(closing[0]), 0);
+	ck_assert_int_eq(pthread_join(t, &rc), 0);
+	ck_assert_ptr_null(rc);
+	ck_assert_int_eq(satomic_map_count(closing[1]), 10000);
+	satomic_map_close(closing[1]);
+	satomic_map_close(closing[2]);
+}
+END_TEST
+
+/*
  * Inserts racing for a map's last places: satomic_map_create(3) lets each
  * racer exceed max_capacity by one key, no more, and the map keeps room
  * for all max_capacity.  Four processes insert 3000 new keys each into a
@@ -623,6 +668,7 @@ int main(void)
 	tcase_add_test(tc, test_same_key_race);
 	tcase_add_test(tc, test_churn_at_max_capacity);
 	tcase_add_test(tc, test_racing_for_the_last_places);
+	tcase_add_test(tc, test_close_while_another_thread_walks);
 	tcase_add_test(tc, test_get_many_while_growing);
 	tcase_add_test(tc, test_get_many_in_order);
 	tcase_add_test(tc, test_sigkill);
