@@ -58,18 +58,15 @@ def count(x, what):
     return x
 
 
-def create_flag(create):
-    """create as None, True or False: 0 and 1 mean False and True, as
-    they do to `if`, never None (open or create)."""
-    return None if create is None else bool(create)
-
-
-def fresh_name(name, create):
-    """None for a given name, else the random name of a fresh object (one
-    this process owns); create=False (open, never create) has nothing to
-    open without a name."""
+def name_and_create(name, create):
+    """(name, create, owner) for a constructor's arguments: create as None,
+    True or False (0 and 1 mean False and True, as to `if`); without a
+    name, a fresh random one that this process owns, to create.
+    create=False (open, never create) has nothing to open without one."""
+    if create is not None:
+        create = bool(create)
     if name is not None:
-        return None
+        return name, create, False
     if create is False:
         raise ValueError("create=False opens an existing object: give its name")
-    return "/sharedatomic-py-%d-%s" % (os.getpid(), secrets.token_hex(6))
+    return "/sharedatomic-py-%d-%s" % (os.getpid(), secrets.token_hex(6)), True, True

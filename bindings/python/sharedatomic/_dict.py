@@ -6,7 +6,7 @@ from collections.abc import ItemsView, Iterable, Iterator, Mapping, MutableMappi
 from typing import Any, Optional, Tuple, Union
 
 from . import _tracker
-from ._checks import count, create_flag, fresh_name, shm_name
+from ._checks import count, name_and_create, shm_name
 from ._lib import native
 
 __all__ = ["AtomicDict"]
@@ -94,11 +94,7 @@ class AtomicDict(native.Map, MutableMapping):
 
     def __init__(self, name: Optional[str] = None, capacity: int = 1024,
                  create: Optional[bool] = None, max_capacity: int = 0) -> None:
-        create = create_flag(create)
-        fresh = fresh_name(name, create)
-        owner = fresh is not None
-        if owner:
-            name, create = fresh, True
+        name, create, owner = name_and_create(name, create)
         self.name = shm_name(name)
         capacity = count(capacity, "capacity")
         max_capacity = count(max_capacity, "max_capacity")

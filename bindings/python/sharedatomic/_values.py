@@ -5,7 +5,7 @@ import os
 from typing import Any, Optional
 
 from . import _tracker
-from ._checks import create_flag, fresh_name, shm_name
+from ._checks import name_and_create, shm_name
 from ._lib import native
 
 __all__ = ["AtomicInt", "AtomicUInt", "AtomicFloat", "AtomicBool"]
@@ -22,11 +22,7 @@ class _Atomic:
 
     def __init__(self, value: Any = 0, name: Optional[str] = None,
                  create: Optional[bool] = None) -> None:
-        create = create_flag(create)
-        fresh = fresh_name(name, create)
-        owner = fresh is not None
-        if owner:
-            name, create = fresh, True
+        name, create, owner = name_and_create(name, create)
         self.name = shm_name(name)
         self._owner = owner
         self._pid = os.getpid()
