@@ -250,10 +250,15 @@ static int map_file(struct satomic_region *r, unsigned int flags)
  * Linux 5.14): that is how shmem_enabled=advise grants them, where
  * fallocate takes small pages.  posix_fallocate then makes sure, whatever
  * that did (it costs little over pages already there, and an emulator may
- * accept the madvise and do nothing: qemu-user 7.2 does).
+ * accept the madvise and do nothing: qemu-user 7.2 does).  Memory that
+ * is not there is -ENOMEM first, not the OOM killer (region_memory_room).
  */
 static int allocate(struct satomic_region *r, size_t start, size_t len)
 {
+	int err = region_memory_room(r->fd, len);
+
+	if (err)
+		return err;
 #ifdef MADV_POPULATE_WRITE
 	if (r->hugepages)
 		(void)madvise(r->base + start, len, MADV_POPULATE_WRITE);

@@ -44,6 +44,10 @@ int region_unlink(const struct region_place *place, enum region_kind kind);
 int region_reserve(struct satomic_region *r, size_t offset, size_t len);
 int region_zero(struct satomic_region *r, size_t offset, size_t len);
 
+/* 0, or -ENOMEM if fd's file lives in memory (tmpfs, ramfs) and len more
+ * bytes of it exceed the memory available (src/memory_room.c). */
+int region_memory_room(int fd, size_t len);
+
 /* Validate a "/name" of a POSIX shared-memory object. */
 int region_check_name(const char *name);
 /* 64 unpredictable bits (getrandom), for seeds and temporary names. */
