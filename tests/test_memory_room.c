@@ -3,45 +3,81 @@
  * promises ENOMEM, with nothing left behind, where allocating them would
  * have the OOM killer end other processes; a map that cannot grow for that
  * reason is ENOSPC, its keys kept (satomic_map_get(3)).  The test build reads
- * its meminfo from sat_test_meminfo, so that "available" can be made small;
- * region_memory_room itself is also checked against the real /proc/meminfo,
- * which costs nothing: it allocates no memory.
+ * /proc and /sys under sat_test_root, so that the memory available and the
+ * memory cgroups' limits can be made small; region_memory_room itself is
+ * also checked against the real /proc/meminfo, which costs nothing: it
+ * allocates no memory.
  */
 #define _GNU_SOURCE	/* memfd_create */
 #include "sharedatomic.h"
 #include "testutil.h"
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 
-extern const char *sat_test_meminfo;
+extern const char *sat_test_root;
 int region_memory_room(int fd, size_t len);
 
-/* A meminfo that gives kb kilobytes of memory and swap_kb of swap. */
-static void fake_meminfo(const char *path, unsigned long kb, unsigned long swap_kb)
-{
-	FILE *f = fopen(path, "w");
+static char root[64];
 
+/* Write `text` to root/rel, making its directories. */
+static void put(const char *rel, const char *text)
+{
+	char path[256], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (slash = strchr(path + strlen(root) + 1, '/'); slash;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		ck_assert(mkdir(path, 0700) == 0 || errno == EEXIST);
+		*slash = '/';
+	}
+	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "MemTotal:       24000000 kB\nMemFree:        %lu kB\n"
-		"MemAvailable:   %lu kB\nSwapTotal:      %lu kB\nSwapFree:       %lu kB\n",
-		kb, kb, swap_kb, swap_kb);
+	fputs(text, f);
 	fclose(f);
-	sat_test_meminfo = path;
 }
 
-static char meminfo_path[64];
+/* A /proc/meminfo that gives kb kilobytes of memory and swap_kb of swap. */
+static void fake_meminfo(unsigned long kb, unsigned long swap_kb)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text), "MemTotal:       24000000 kB\n"
+		 "MemFree:        %lu kB\nMemAvailable:   %lu kB\n"
+		 "SwapTotal:      %lu kB\nSwapFree:       %lu kB\n",
+		 kb, kb, swap_kb, swap_kb);
+	put("proc/meminfo", text);
+	sat_test_root = root;
+}
 
 static void setup(void)
 {
-	snprintf(meminfo_path, sizeof(meminfo_path), "meminfo-%ld", (long)getpid());
-	sat_test_meminfo = NULL;
+	snprintf(root, sizeof(root), "fakeroot-%ld", (long)getpid());
+	ck_assert_int_eq(mkdir(root, 0700), 0);
+	put("proc/self/cgroup", "0::/\n");
+	sat_test_root = NULL;
 }
 
 static void teardown(void)
 {
-	sat_test_meminfo = NULL;
-	unlink(meminfo_path);
+	char cmd[128];
+
+	sat_test_root = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* 16 MiB anonymous: refused; 7 MiB: made. */
+static void only_7_mib_fit(void)
+{
+	struct satomic_region *r;
+
+	ck_assert_int_eq(satomic_region_create_anon(16 << 20, 0, &r), -ENOMEM);
+	ck_assert_int_eq(satomic_region_create_anon(7 << 20, 0, &r), 0);
+	satomic_region_close(r);
 }
 
 START_TEST(test_real_meminfo_is_read)
@@ -76,7 +112,7 @@ START_TEST(test_regions_beyond_memory_are_enomem)
 
 	snprintf(name, sizeof(name), "/satomic-test-room-%ld", (long)getpid());
 	snprintf(path, sizeof(path), "/dev/shm%s", name);
-	fake_meminfo(meminfo_path, 6144, 2048);		/* 8 MiB in all */
+	fake_meminfo(6144, 2048);		/* 8 MiB in all */
 	ck_assert_int_eq(satomic_region_create_anon(16 << 20, 0, &r), -ENOMEM);
 	ck_assert_int_eq(satomic_region_create(name, 16 << 20, 0, 0, &r), -ENOMEM);
 	ck_assert_int_eq(access(path, F_OK), -1);	/* nothing left behind */
@@ -91,13 +127,46 @@ START_TEST(test_regions_beyond_memory_are_enomem)
 }
 END_TEST
 
+/* A memory cgroup's limit, here or in an ancestor, counts as memory does. */
+START_TEST(test_cgroup_v2_limit)
+{
+	fake_meminfo(1 << 24, 0);			/* 16 GiB */
+	put("proc/self/cgroup", "0::/a/b\n");
+	put("sys/fs/cgroup/a/memory.max", "9437184\n");	/* 9 MiB */
+	put("sys/fs/cgroup/a/memory.current", "1048576\n");
+	put("sys/fs/cgroup/a/b/memory.max", "max\n");
+	put("sys/fs/cgroup/a/b/memory.current", "0\n");
+	only_7_mib_fit();
+}
+END_TEST
+
+START_TEST(test_cgroup_v1_limit)
+{
+	fake_meminfo(1 << 24, 0);
+	put("proc/self/cgroup", "5:cpu,memory:/x\n4:pids:/y\n0::/\n");
+	put("sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
+	put("sys/fs/cgroup/memory/memory.usage_in_bytes", "1073741824\n");
+	put("sys/fs/cgroup/memory/x/memory.limit_in_bytes", "9437184\n");
+	put("sys/fs/cgroup/memory/x/memory.usage_in_bytes", "1048576\n");
+	only_7_mib_fit();
+	/* Not the memory controller's line: no limit. */
+	put("proc/self/cgroup", "5:cpu:/x\n0::/\n");
+	{
+		struct satomic_region *r;
+
+		ck_assert_int_eq(satomic_region_create_anon(16 << 20, 0, &r), 0);
+		satomic_region_close(r);
+	}
+}
+END_TEST
+
 START_TEST(test_map_beyond_memory)
 {
 	struct satomic_map *m;
 	int64_t k, v;
 	int r = 0;
 
-	fake_meminfo(meminfo_path, 1024, 0);		/* 1 MiB */
+	fake_meminfo(1024, 0);		/* 1 MiB */
 	/* 2^20 keys want a 32 MiB table: refused at creation. */
 	ck_assert_int_eq(satomic_map_create_anon(1 << 20, 0, 0, &m), -ENOMEM);
 	/* A small map is made; growing past the memory is ENOSPC, keys kept. */
@@ -115,7 +184,7 @@ START_TEST(test_map_beyond_memory)
 	}
 	ck_assert_int_eq(satomic_map_count(m), k);
 	/* With the memory back, it grows. */
-	sat_test_meminfo = NULL;
+	sat_test_root = NULL;
 	ck_assert_int_eq(satomic_map_insert(m, k, k * 3), 0);
 	satomic_map_close(m);
 }
@@ -129,6 +198,8 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_real_meminfo_is_read);
 	tcase_add_test(tc, test_regions_beyond_memory_are_enomem);
+	tcase_add_test(tc, test_cgroup_v2_limit);
+	tcase_add_test(tc, test_cgroup_v1_limit);
 	tcase_add_test(tc, test_map_beyond_memory);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
