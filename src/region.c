@@ -229,6 +229,18 @@ static int map_enomem(void)
 	return -EFBIG;
 }
 
+/* A file larger than RLIMIT_FSIZE (ulimit -f) is -EFBIG here: ftruncate
+ * would fail so too, but first send the process SIGXFSZ, which kills it. */
+static int size_within_fsize_limit(size_t total)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    total > rl.rlim_cur)
+		return -EFBIG;
+	return 0;
+}
+
 static int map_file(struct satomic_region *r, unsigned int flags)
 {
 	void *p = mmap(NULL, r->total, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -458,6 +470,8 @@ int region_create(const struct region_place *place, size_t data_size,
 	r->mode = mode ? mode : 0600;
 	if (err == 0 && r->tmpname == NULL && fchmod(r->fd, r->mode) != 0)
 		err = -errno;
+	if (err == 0)
+		err = size_within_fsize_limit(r->total);
 	if (err == 0 && ftruncate(r->fd, (off_t)r->total) != 0)
 		err = -errno;
 	if (err == 0)

@@ -35,7 +35,7 @@ static const struct {
 		  "a segment was expected" },
 	{ EFBIG, "too large: the size does not fit in this process's address "
 		 "space (or RLIMIT_AS), or is beyond the file system's largest "
-		 "file" },
+		 "file or RLIMIT_FSIZE" },
 	{ EEXIST, "a segment of that name already exists" },
 	{ ENOENT, "no segment of that name, or no such key" },
 };

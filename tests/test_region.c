@@ -1027,6 +1027,30 @@ START_TEST(test_too_large)
 }
 END_TEST
 
+/* Larger than RLIMIT_FSIZE: -EFBIG, not the SIGXFSZ that ftruncate sends
+ * (it kills); what fits is made, and nothing is left behind. */
+START_TEST(test_file_size_limit)
+{
+	const char *name = name_for("fsize");
+	struct rlimit was, rl;
+	struct satomic_region *r;
+
+	satomic_region_unlink(name);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
+	rl = was;
+	rl.rlim_cur = 1 << 20;	/* the soft limit: it can be put back */
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_int_eq(satomic_region_create(name, 2 << 20, 0, 0, &r), -EFBIG);
+	ck_assert_int_eq(satomic_region_create_anon(2 << 20, 0, &r), -EFBIG);
+	ck_assert_int_eq(satomic_region_unlink(name), -ENOENT);
+	ck_assert_int_eq(satomic_region_create(name, 512 << 10, 0, 0, &r), 0);
+	satomic_region_close(r);
+	ck_assert_int_eq(satomic_region_unlink(name), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &was), 0);
+	ck_assert_ptr_nonnull(strstr(satomic_strerror(-EFBIG), "RLIMIT_FSIZE"));
+}
+END_TEST
+
 START_TEST(test_memlock_limit)
 {
 	struct rlimit rl;
@@ -1103,6 +1127,7 @@ int main(void)
 	tcase_add_test(tc, test_memlock_limit);
 	tcase_add_test(tc, test_strerror);
 	tcase_add_test(tc, test_strerror_threads);
+	tcase_add_test(tc, test_file_size_limit);
 	tcase_add_test(tc, test_unpublished);
 	tcase_add_test(tc, test_publish_exists);
 	tcase_add_test(tc, test_unpublished_close);
