@@ -214,13 +214,28 @@ EOF
 	fi
 	expect_streams 0 "" "" "region rm plain region" -- satomic region rm "$region"
 	[ ! -e "/dev/shm$region" ] || { echo "FAIL: region rm left a plain region"; fail=1; }
+	# Sizes as ls -h writes them (rounded up): regions whose files are
+	# 4097, 9215, 10239, 10241 bytes, 1 MiB - 1 and + 1, and 129M
+	# (data bytes: the file less its 4096-byte header page).
+	for data in 1 5119 6143 6145 1044479 1044481 134287360; do
+		"$top_builddir/libtool" --mode=execute "$helper" region-create "$region" $data keep >/dev/null
+		ours=$(satomic ls "$region" | awk 'NR == 2 { print $3 }')
+		theirs=$(ls -lh "/dev/shm$region" | awk '{ print $5 }')
+		if [ -n "$ours" ] && [ "$ours" = "$theirs" ]; then
+			echo "ok: ls size of $((data + 4096)) bytes: $ours"
+		else
+			echo "FAIL: ls size of $((data + 4096)) bytes: '$ours', ls -h: '$theirs'"; fail=1
+		fi
+		satomic region rm "$region"
+	done
 else
 	echo "SKIP (part): $helper not built (configured without Check): no plain region"
 fi
 
 # Help on stdout, exit 0, nothing on stderr; per command with `help` or
 # after the command.
-for h in --help -h help; do
+# help's own usage is the whole usage.
+for h in --help -h help "help help" "help --help" "--help help" "help -h"; do
 	expect_streams 0 "usage: satomic" "" "satomic $h" -- satomic $h
 	for text in "map create NAME [CAPACITY [MAX_CAPACITY]]" "region rm NAME" \
 		"bench [KEYS]" "--json" "--foreign-ok" \

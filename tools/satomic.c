@@ -450,20 +450,42 @@ static void print_info(const char *name, const struct satomic_region_info *i)
 	print_fields(f, sizeof(f) / sizeof(f[0]));
 }
 
-/* n bytes as ls -h writes them: 512, 4.0K, 52K, 128M. */
+/*
+ * n bytes as ls -h writes them: 512, 4.0K, 52K, 129M, rounded up (as
+ * coreutils does: one decimal below 10 of a unit, and 1024 of one is 1.0 of
+ * the next).  In integers, so that no size is off by a rounding of its own.
+ */
 static const char *human(uint64_t n, char *buf, size_t size)
 {
 	const char *unit = " KMGTPE";
-	double v = (double)n;
+	uint64_t scale = 1, whole, rest, tenths;
 
-	while (v >= 1024 && unit[1]) {
-		v /= 1024;
+	while (n / scale >= 1024 && unit[1]) {
+		scale *= 1024;
 		unit++;
 	}
-	if (*unit == ' ')
+	whole = n / scale;
+	rest = n % scale;
+	if (*unit == ' ') {
 		snprintf(buf, size, "%" PRIu64, n);
-	else
-		snprintf(buf, size, v < 10 ? "%.1f%c" : "%.0f%c", v, *unit);
+	} else if (whole < 10) {
+		/* rest * 10 < 10 * 2^60: no overflow. */
+		tenths = (rest * 10 + scale - 1) / scale;
+		if (tenths == 10) {	/* 8.99K: 9.0K; 9.99K: 10K */
+			whole++;
+			tenths = 0;
+		}
+		if (whole < 10)
+			snprintf(buf, size, "%" PRIu64 ".%" PRIu64 "%c", whole, tenths, *unit);
+		else
+			snprintf(buf, size, "10%c", *unit);
+	} else {
+		whole += rest != 0;
+		if (whole == 1024 && unit[1])	/* 1023.5K: 1.0M */
+			snprintf(buf, size, "1.0%c", unit[1]);
+		else
+			snprintf(buf, size, "%" PRIu64 "%c", whole, *unit);
+	}
 	return buf;
 }
 
@@ -821,8 +843,8 @@ static const char *help_prefix(int argc, char **argv, char *buf, size_t size)
 	const struct cmd *c;
 	int n;
 
-	if (argc == 0)
-		return "";
+	if (argc == 0 || (argc == 1 && strcmp(argv[0], "help") == 0))
+		return "";	/* help's own usage is the whole usage */
 	if ((c = find(argc, argv, &n)) != NULL)
 		return c->words;
 	if (argc == 1 && is_group(argv[0]))	/* `help map`, not `help map bogus` */
