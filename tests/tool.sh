@@ -474,6 +474,15 @@ if [ $has_map = yes ]; then
 		satomic map get "$name" 1
 	printf 'XXXXXXXX' | dd of="/dev/shm$name" bs=1 seek=0 conv=notrunc 2>/dev/null
 	expect 1 "not a libsharedatomic map" "map check corrupt" -- satomic map check "$name"
+	# rm: a segment whose own header is gone is not ours: left in place.
+	expect 1 "not a libsharedatomic map" "map rm, segment header gone" -- satomic map rm "$name"
+	[ -e "/dev/shm$name" ] || { echo "FAIL: map rm removed a file that is not ours"; fail=1; }
 	rm -f "/dev/shm$name"
+	# A map damaged behind its segment's header, and cut short: removed.
+	satomic map create "$name" >/dev/null
+	printf 'XXXXXXXX' | dd of="/dev/shm$name" bs=1 seek="$at" conv=notrunc 2>/dev/null
+	truncate -s 8192 "/dev/shm$name"
+	expect_streams 0 "" "" "map rm of a damaged map" -- satomic map rm "$name"
+	[ ! -e "/dev/shm$name" ] || { echo "FAIL: map rm left a damaged map"; fail=1; }
 fi
 exit $fail
