@@ -37,6 +37,12 @@ asan)	LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so)
 tsan)	echo "SKIP: ThreadSanitizer's runtime crashes Python at start (even alone)"
 	exit 77 ;;
 esac
+# README: `python3 bindings/python/bench.py` measures the hot paths (the
+# package it finds, never the unbuilt source package beside it).
+"$PYTHON" "$srcdir/bindings/python/bench.py" --ops 2000 --procs 1 --repeat 1 \
+	>"$stage/bench.out" 2>&1 && grep -q "AtomicInt" "$stage/bench.out" ||
+	{ echo "FAIL: bench.py:"; cat "$stage/bench.out"; exit 1; }
+echo "ok: bindings/python/bench.py runs"
 cd "$srcdir/bindings/python/tests"
 "$PYTHON" -m unittest -v test_dict test_values test_compat test_atomic_dict_api test_mapping || exit 1
 # atomic-dict 0.5.0's own test, verbatim, against our atomic_dict module.

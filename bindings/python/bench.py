@@ -18,18 +18,24 @@ Two cases show what a shared memory cannot hide, whatever the table:
   every write to such a line moves it between the cores;
 - "one shared AtomicInt": every add moves the counter's line.
 
-Run it by hand (it is not a test: speed depends on the machine).  Against a
-build tree: SATOMIC_LIBRARY=src/.libs/libsharedatomic.so.1, PYTHONPATH
-naming a directory with the package and its built extension, and
-``python3 -P`` (so the script's own directory, the source package, comes
-after it).
+Run it by hand (it is not a test: speed depends on the machine).  It uses
+the installed package, or the one PYTHONPATH names, never the source package
+beside it, whose extension is not built there.  Against a build tree:
+SATOMIC_LIBRARY=src/.libs/libsharedatomic.so.1 and PYTHONPATH naming a
+directory with the package and its built extension (tests/python.sh makes
+one).
 """
 
 import argparse
 import multiprocessing as mp
+import os
+import sys
 import time
 
-from sharedatomic import AtomicDict, AtomicInt
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+from sharedatomic import AtomicDict, AtomicInt  # noqa: E402 (after the path)
 
 
 KEYS = 1000     # keys per process: a working set that stays in cache

@@ -72,9 +72,12 @@ def _load_native():
             if "_native" in str(e) or "No module named" in str(e):
                 raise ImportError(
                     "sharedatomic's C extension sharedatomic._native is not "
-                    "built: install the package with pip (it compiles it) or "
-                    "configure libsharedatomic with Python's headers "
-                    f"present ({e})") from None
+                    f"in {os.path.dirname(os.path.abspath(__file__))}: "
+                    "install the package with pip (it compiles it), or "
+                    "make install libsharedatomic configured with Python's "
+                    "headers present; the source tree's package has no "
+                    f"built extension, so do not import it from there ({e})"
+                ) from None
             raise
         first = e
     for path in _candidates():
