@@ -1,6 +1,7 @@
 #!/bin/sh
 # The ABI in step: the library's exports, the version script, the man pages'
-# NAME sections (and a stub or page for each name), doc/manpages.am and the
+# NAME sections (and a stub or page for each name) and SYNOPSIS sections
+# (a prototype for each, maybe through W and OP), doc/manpages.am and the
 # Debian symbols file name exactly the same functions; the library exports
 # nothing else and imports no __atomic_* function from libatomic.
 set -eu
@@ -32,6 +33,34 @@ compare() {	# compare NAME FILE
 compare "the version script" "$tmp/script"
 compare "the man pages" "$tmp/man"
 compare "debian/libsharedatomic1.symbols" "$tmp/symbols"
+
+# Every export has a prototype in a SYNOPSIS: its own, or one of a page's
+# placeholders, W (from the page's table of widths, ".It Li u8 Ta Vt ...")
+# and OP (its list of operations, ".It Li add").
+for page in "$srcdir"/doc/*.3; do
+	awk '
+	/^\.Sh / { synopsis = ($2 == "SYNOPSIS") }
+	synopsis && /^\.Fn / { fn[++nf] = $2 }
+	/^\.It Li [^ ]+ Ta Vt / { w[++nw] = $3 }
+	/^\.It Li [^ ]+$/ { op[++no] = $3 }
+	END {
+		for (f = 1; f <= nf; f++) {
+			has_op = fn[f] ~ /_OP_/
+			has_w = fn[f] ~ /_W(_|$)/
+			for (i = 1; i <= (has_op ? no : 1); i++)
+				for (j = 1; j <= (has_w ? nw : 1); j++) {
+					s = fn[f]
+					if (has_op)
+						sub(/_OP_/, "_" op[i] "_", s)
+					if (has_w && !sub(/_W_/, "_" w[j] "_", s))
+						sub(/_W$/, "_" w[j], s)
+					print s
+				}
+		}
+	}' "$page"
+done | sort -u > "$tmp/synopsis"
+missing=$(comm -23 "$tmp/exports" "$tmp/synopsis")
+[ -z "$missing" ] || { echo "FAIL: exported, in no SYNOPSIS:" $missing; fail=1; }
 
 others=$(grep -v '^satomic_' "$tmp/exports" || true)
 [ -z "$others" ] || { echo "FAIL: exported outside satomic_*: $others"; fail=1; }
