@@ -120,7 +120,8 @@ class AtomicDict(native.Map, MutableMapping):
                     # name and sizes were checked: the sizes are too large
                     raise ValueError(
                         f"capacity {capacity} / max_capacity {max_capacity}: too "
-                        "large for this machine's address space") from e
+                        "large for this process's address space or its limits "
+                        "(RLIMIT_AS: ulimit -v; RLIMIT_FSIZE: ulimit -f)") from e
                 raise
             except BaseException:
                 if owner:

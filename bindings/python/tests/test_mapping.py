@@ -274,6 +274,20 @@ class Errors(unittest.TestCase):
         self.assertEqual([n for n in os.listdir("/dev/shm") if
                           n.startswith("sharedatomic-py-%d-" % os.getpid())], [])
 
+    def test_address_space_limit_is_named(self):
+        # 2**20 keys reserve room for 64 times as many (about 8.6 GB of
+        # address space): under ulimit -v 2 GB, the message names the limit.
+        if "asan" in os.environ.get("LD_PRELOAD", ""):
+            self.skipTest("AddressSanitizer's shadow memory needs the space")
+        code = ("import resource; "
+                "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
+                "from sharedatomic import AtomicDict\n"
+                "try:\n AtomicDict(capacity=1 << 20)\n"
+                "except ValueError as e:\n print(e)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                             text=True, check=True).stdout
+        self.assertIn("RLIMIT_AS", out)
+
     def test_write_errors_name_the_argument(self):
         with AtomicDict(capacity=4) as d:
             with self.assertRaisesRegex(TypeError, "key must be an int, not str"):
