@@ -213,6 +213,10 @@ static int check_table(const struct satomic_map *m, const struct table *t,
 	*live = *used = 0;
 	for (i = 0; i <= t->mask; i++) {
 		slot_read(&t->slots[i], &kw, &vw);
+		if (kw == KW_EMPTY && vw != 0)	/* the operations' -EUCLEAN */
+			return check_fail(report, size, "%s table, slot %llu: "
+				"empty slot with value %lld", name,
+				(unsigned long long)i, (long long)vw);
 		if (kw == KW_EMPTY)
 			continue;
 		(*used)++;

@@ -1766,7 +1766,8 @@ END_TEST
 
 START_TEST(test_check_finds_damage)
 {
-	/* The integrity scan notices a duplicated key and a broken chain. */
+	/* The integrity scan notices a duplicated key, a broken chain, a
+	 * frozen slot outside a migration and an empty slot with a value. */
 	size_t size = 0;
 	unsigned char *mem;
 	struct satomic_map *m;
@@ -1800,6 +1801,13 @@ START_TEST(test_check_finds_damage)
 	slots[2 * i] = 0x7;	/* a FROZEN slot outside a migration */
 	ck_assert_int_eq(satomic_map_check(m, report, sizeof(report)), -EUCLEAN);
 	slots[2 * i] = 0;
+	/* An EMPTY slot with a value: what the operations call -EUCLEAN
+	 * (satomic_map_get(3) sends the user to the scan), found by it. */
+	slots[2 * i + 1] = 5;
+	ck_assert_int_eq(satomic_map_check(m, report, sizeof(report)), -EUCLEAN);
+	ck_assert_msg(strstr(report, "empty slot with value 5"), "report: %s", report);
+	slots[2 * i + 1] = 0;
+	assert_sound(m);
 	satomic_map_detach(m);
 	munmap(mem, size);
 }
