@@ -556,8 +556,11 @@ int table_copy(const struct view *v, const uint64_t *state, uint64_t h,
 	       uint64_t value);
 int migrate_help(struct satomic_map *m, const struct view *v);
 int migrate_finish(struct satomic_map *m, const struct view *v);
+/* Start migrating v's table: to twice its size if it has many live keys,
+ * or if `chain_full` (a probe chain ran out of reach: a same-size copy
+ * would rebuild it), else to the same size. */
 int migrate_start(struct satomic_map *m, struct participant *p,
-		  const struct view *v);
+		  const struct view *v, bool chain_full);
 void map_zero(struct satomic_map *m, size_t offset, size_t len);
 void sat_zero(void *p, size_t len);
 

@@ -334,7 +334,7 @@ static int take_area(struct satomic_map *m, struct participant *p,
 }
 
 int migrate_start(struct satomic_map *m, struct participant *p,
-		  const struct view *v)
+		  const struct view *v, bool chain_full)
 {
 	int64_t live = table_live(&v->cur);
 	unsigned log2 = v->cur.log2, area;
@@ -351,8 +351,12 @@ int migrate_start(struct satomic_map *m, struct participant *p,
 	 * more (plan() in src/map.c), and inserts stop at max_capacity keys
 	 * (at_key_limit), so at most every eighth of max_capacity inserts of
 	 * churn pays for a same-size migration, however long it goes on.
-	 * Only a table with no tombstone at all is full for good. */
-	if ((uint64_t)live * 2 >= table_threshold(v->cur.log2)) {
+	 * Only a table with no tombstone at all is full for good.  A chain
+	 * with no room within reach grows the table whatever the count: a
+	 * copy of the same size puts the same live keys back in the same
+	 * chain (keys chosen to share a home, by someone who knows the seed,
+	 * made an insert loop on such copies forever). */
+	if (chain_full || (uint64_t)live * 2 >= table_threshold(v->cur.log2)) {
 		if (log2 < m->max_log2)
 			log2++;
 		else if ((uint64_t)live >= table_used(&v->cur))

@@ -519,6 +519,7 @@ struct request {
 	bool present;		/* out: the key was present before */
 	uint64_t old;		/* out: its value then */
 	int err;		/* out, with OUT_ERROR */
+	bool chain_full;	/* out, with OUT_FULL: no room within reach */
 };
 
 /* What op does to a key that is (or is not) present with value cur. */
@@ -679,6 +680,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 				goto out;
 			}
 			if (!reserved && !(reserved = reserve_slot(t))) {
+				rq->chain_full = false;
 				oc = OUT_FULL;
 				goto out;
 			}
@@ -691,6 +693,7 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 		case FOUND_NOWHERE:
 		case FOUND_OTHER:	/* (never from probe_table) */
 			/* No slot within reach can ever hold the key here. */
+			rq->chain_full = true;
 			oc = tgt ? OUT_TARGET : OUT_FULL;
 			goto out;
 		}
@@ -743,7 +746,7 @@ static __attribute__((noinline)) int update_general(struct satomic_map *m,
 	struct reg_node *n = reg_self(m);
 	const struct view *v;
 	enum outcome oc;
-	unsigned waits = 0;
+	unsigned waits = 0, full_chains = 0;
 	int64_t since = 0;
 	int err;
 
@@ -765,8 +768,16 @@ static __attribute__((noinline)) int update_general(struct satomic_map *m,
 			break;
 		}
 		if (oc == OUT_FULL) {
+			/* A full chain in the largest table: one same-size
+			 * copy (it drops the chain's tombstones), then no room
+			 * (keys chosen to collide; never by chance). */
+			if (rq->chain_full && !v->migrating &&
+			    v->cur.log2 == m->max_log2 && full_chains++ > 0) {
+				err = -ENOSPC;
+				break;
+			}
 			err = v->migrating ? migrate_finish(m, v)
-					   : migrate_start(m, n->p, v);
+					   : migrate_start(m, n->p, v, rq->chain_full);
 			if (err == -EAGAIN) {
 				reg_leave(n->p);	/* our own pin must not hold it up */
 				if (wait_for_area(++waits, &since))

@@ -1589,6 +1589,70 @@ START_TEST(test_wrapping_chain)
 }
 END_TEST
 
+/*
+ * Keys chosen to collide, by someone who read the seed (sharedatomic(7),
+ * SECURITY CONSIDERATIONS): `top` bits of their hashes alike.  65 keys
+ * sharing the first table's home (8 bits) overflow its reach of 64 slots;
+ * an insert used to copy the table at the same size, which rebuilt the
+ * chain, for ever.  The map grows instead.  Keys alike in 40 bits collide
+ * in every table: the largest one's chain fills, and the insert that finds
+ * it full fails with ENOSPC, below max_capacity and at once; nothing is
+ * lost and the map stays sound.
+ */
+static int64_t colliding_key(uint64_t seed, unsigned top, uint64_t i)
+{
+	uint64_t low = ((uint64_t)1 << (64 - top)) - 1;	/* the bits that vary */
+	/* i times an odd number: distinct below 2^(64 - top). */
+	uint64_t h = (0x5a5a5a5a5a5a5a5aull & ~low) | ((i + 1) * 0x9e3779b97f4a7c15ull & low);
+
+	return (int64_t)(sat_unmix(h) ^ seed);
+}
+
+START_TEST(test_colliding_keys)
+{
+	/* top bits alike, max_capacity, keys tried */
+	static const struct { unsigned top; uint64_t max, n; } runs[] = {
+		{ 8, 10000, 1000 }, { 40, 300, 1000 },
+	};
+	size_t size, t;
+	unsigned char *mem;
+	struct satomic_map *m;
+	uint64_t seed, i;
+	int64_t v, got;
+	int r = 0;
+
+	for (t = 0; t < sizeof(runs) / sizeof(runs[0]); t++) {
+		size = 0;
+		ck_assert_int_eq(satomic_map_footprint(10, runs[t].max, &size), 0);
+		mem = shared_pages(size);
+		ck_assert_int_eq(satomic_map_init(mem, size, 10, runs[t].max, &m), 0);
+		memcpy(&seed, mem + 16, sizeof(seed));
+		for (i = 0; i < runs[t].n; i++)
+			if ((r = satomic_map_insert(m, colliding_key(seed, runs[t].top, i),
+						    (int64_t)i)) != 0)
+				break;
+		if (runs[t].top == 8) {
+			ck_assert_int_eq(r, 0);		/* it grew */
+		} else {
+			ck_assert_int_eq(r, -ENOSPC);	/* no hang */
+			ck_assert_uint_ge(i, 64);
+			ck_assert_uint_lt(i, runs[t].max);
+		}
+		ck_assert_int_eq(satomic_map_count(m), (int64_t)i);
+		for (v = 0; v < (int64_t)i; v++) {
+			ck_assert_int_eq(satomic_map_get(m, colliding_key(seed, runs[t].top,
+						(uint64_t)v), &got), 0);
+			ck_assert_int_eq(got, v);
+		}
+		/* Other keys still go in. */
+		ck_assert_int_eq(satomic_map_insert(m, -1, 1), 0);
+		assert_sound(m);
+		ck_assert_int_eq(satomic_map_detach(m), 0);
+		munmap(mem, size);
+	}
+}
+END_TEST
+
 /* Forge a header field (with or without a valid checksum) and attach. */
 static int attach_forged(void *mem, size_t size, size_t offset, uint64_t value,
 			 bool fix_checksum)
@@ -1849,6 +1913,7 @@ int main(void)
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_prefault);
 	tcase_add_test(tc, test_wrapping_chain);
+	tcase_add_test(tc, test_colliding_keys);
 	tcase_add_test(tc, test_closed_handles_leave_nothing);
 	tcase_add_test(tc, test_attach_sizes);
 	tcase_add_test(tc, test_hostile_memory);
