@@ -13,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "map_internal.h"
 
 struct satomic_map_iter {
 	struct satomic_map *map;
+	pid_t pid;			/* the process that began it */
 	struct reg_ticket claim;	/* the scan's registry slot */
 	struct table t;
 	uint64_t pos;
@@ -64,6 +66,7 @@ int satomic_map_iter_begin(struct satomic_map *m, struct satomic_map_iter **out)
 		return err;
 	}
 	it->map = m;
+	it->pid = getpid();
 	it->t = v.cur;
 	*out = it;
 	return 0;
@@ -84,8 +87,10 @@ int satomic_map_iter_next(struct satomic_map_iter *it, int64_t *key,
 
 	if (it == NULL)
 		return -EINVAL;
-	if (!reg_mine(it->map, &it->claim))
+	if (it->pid != getpid())
 		return -EPERM;	/* a parent's, inherited through fork */
+	if (!reg_mine(it->map, &it->claim))
+		return -EUCLEAN;	/* our claim, rewritten by someone else */
 	t = &it->t;
 	while (it->pos <= t->mask) {
 		uint64_t i = it->pos++;

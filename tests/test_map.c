@@ -781,6 +781,41 @@ END_TEST
  * frees it, so the parent's table stays pinned through the growths after
  * (a child that released the parent's registry slot let them reuse it).
  */
+/* An iterator whose registry claim another process rewrote: the map's
+ * memory is corrupt (-EUCLEAN), not an iterator of another process's. */
+START_TEST(test_iterator_claim_rewritten)
+{
+	size_t size = 0, i;
+	unsigned char *mem;
+	struct satomic_map *m;
+	struct satomic_map_iter *it;
+	uint64_t *owner;
+	int64_t k, v;
+
+	ck_assert_int_eq(satomic_map_footprint(10, 100, &size), 0);
+	mem = shared_pages(size);
+	ck_assert_int_eq(satomic_map_init(mem, size, 10, 100, &m), 0);
+	ck_assert_int_eq(satomic_map_insert(m, 1, 2), 0);
+	ck_assert_int_eq(satomic_map_iter_begin(m, &it), 0);
+	/* The registry: 512 slots of 64 bytes after the header page, each
+	 * beginning with its owner word. */
+	for (i = 0; i < 512; i++) {
+		owner = (uint64_t *)(mem + 4096 + 64 * i);
+		*owner ^= *owner > 1 ? 1u << 20 : 0;
+	}
+	ck_assert_int_eq(satomic_map_iter_next(it, &k, &v), -EUCLEAN);
+	for (i = 0; i < 512; i++) {
+		owner = (uint64_t *)(mem + 4096 + 64 * i);
+		*owner ^= *owner > 1 ? 1u << 20 : 0;
+	}
+	ck_assert_int_eq(satomic_map_iter_next(it, &k, &v), 1);
+	ck_assert(k == 1 && v == 2);
+	satomic_map_iter_end(it);
+	ck_assert_int_eq(satomic_map_detach(m), 0);
+	munmap(mem, size);
+}
+END_TEST
+
 START_TEST(test_iterator_across_fork)
 {
 	enum { FIRST = 40, MORE = 20000 };
@@ -1896,6 +1931,7 @@ int main(void)
 	tcase_add_test(tc, test_default_max_capacity);
 	tcase_add_test(tc, test_iterator_and_clear);
 	tcase_add_test(tc, test_iterator_across_fork);
+	tcase_add_test(tc, test_iterator_claim_rewritten);
 	tcase_add_test(tc, test_iterators_pin_areas);
 	tcase_add_test(tc, test_registry_full);
 	tcase_add_test(tc, test_stats);
