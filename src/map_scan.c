@@ -87,10 +87,11 @@ int satomic_map_iter_next(struct satomic_map_iter *it, int64_t *key,
 
 	if (it == NULL)
 		return -EINVAL;
-	if (it->pid != getpid())
-		return -EPERM;	/* a parent's, inherited through fork */
+	/* Not ours: a parent's, inherited through fork, or (in the process
+	 * that began it) a claim someone else rewrote.  (getpid, a system
+	 * call, only then.) */
 	if (!reg_mine(it->map, &it->claim))
-		return -EUCLEAN;	/* our claim, rewritten by someone else */
+		return it->pid != getpid() ? -EPERM : -EUCLEAN;
 	t = &it->t;
 	while (it->pos <= t->mask) {
 		uint64_t i = it->pos++;
