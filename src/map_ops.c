@@ -315,7 +315,13 @@ static int lookup(struct satomic_map *m, uint64_t h, int64_t *value,
 		case FOUND_MOVED_END:
 			present = resolve_in_target(&v, h, false, 0, &vw);
 			break;
-		default:	/* TOMB, EMPTY, reach exhausted */
+		case FOUND_NOWHERE:
+			/* Reach exhausted: not in this table, but while it
+			 * migrates an insert that found no room here put the
+			 * key in the target (apply): the target decides. */
+			present = v.migrating ? resolve_in_target(&v, h, false, 0, &vw) : 0;
+			break;
+		default:	/* TOMB, EMPTY */
 			present = 0;	/* linearized at the load that decided */
 			break;
 		}

@@ -1653,7 +1653,7 @@ START_TEST(test_colliding_keys)
 	unsigned char *mem;
 	struct satomic_map *m;
 	uint64_t seed, i;
-	int64_t v, got;
+	int64_t k, v, got;
 	int r = 0;
 
 	for (t = 0; t < sizeof(runs) / sizeof(runs[0]); t++) {
@@ -1662,10 +1662,15 @@ START_TEST(test_colliding_keys)
 		mem = shared_pages(size);
 		ck_assert_int_eq(satomic_map_init(mem, size, 10, runs[t].max, &m), 0);
 		memcpy(&seed, mem + 16, sizeof(seed));
-		for (i = 0; i < runs[t].n; i++)
-			if ((r = satomic_map_insert(m, colliding_key(seed, runs[t].top, i),
-						    (int64_t)i)) != 0)
+		for (i = 0; i < runs[t].n; i++) {
+			k = colliding_key(seed, runs[t].top, i);
+			if ((r = satomic_map_insert(m, k, (int64_t)i)) != 0)
 				break;
+			/* At once: the insert may have left the growth it
+			 * started running, the key in the new table. */
+			ck_assert_int_eq(satomic_map_get(m, k, &got), 0);
+			ck_assert_int_eq(got, (int64_t)i);
+		}
 		if (runs[t].top == 8) {
 			ck_assert_int_eq(r, 0);		/* it grew */
 		} else {
