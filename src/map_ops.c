@@ -315,13 +315,8 @@ static int lookup(struct satomic_map *m, uint64_t h, int64_t *value,
 		case FOUND_MOVED_END:
 			present = resolve_in_target(&v, h, false, 0, &vw);
 			break;
-		case FOUND_NOWHERE:
-			/* Reach exhausted: not in this table, but while it
-			 * migrates an insert that found no room here put the
-			 * key in the target (apply): the target decides. */
-			present = v.migrating ? resolve_in_target(&v, h, false, 0, &vw) : 0;
-			break;
-		default:	/* TOMB, EMPTY */
+		default:	/* TOMB, EMPTY, reach exhausted (a target holds
+				 * only copies while its migration runs: apply) */
 			present = 0;	/* linearized at the load that decided */
 			break;
 		}
@@ -606,6 +601,8 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 	 * them follows a probe that wrote them.) */
 	uint64_t i = 0, kw = 0, vw = 0, next;
 	bool reserved = false;
+	/* t is the target of the migration the request's view names. */
+	const bool in_target = rq->view->migrating && t == &rq->view->tgt;
 	enum outcome oc;
 	enum found f = probe_table(t, rq->h, &i, &kw, &vw);
 	enum action act;
@@ -671,14 +668,16 @@ static enum outcome apply(const struct table *t, const struct table *tgt,
 				goto out;
 			}
 			vw = 0;
-			if (tgt != NULL) {
-				/* I2: close the chain here, then insert in the
-				 * target; nobody can add the key to t any more. */
-				if (slot_cas(s, &kw, &vw, KW_MOVED_END, 0)) {
-					oc = OUT_TARGET;
-					goto out;
-				}
-				break;
+			if (tgt != NULL || in_target) {
+				/* A new key while t migrates (or in its target): the
+				 * migration first, then the new table.  A target
+				 * takes nothing but copies while the migration runs,
+				 * so every copy finds room: new keys taken first
+				 * could crowd out the chain a frozen key needs
+				 * (forged keys left a migration unable to finish). */
+				rq->chain_full = false;
+				oc = OUT_FULL;
+				goto out;
 			}
 			if (!reserved && rq->view->key_limit != UINT64_MAX &&
 			    at_key_limit(rq->view)) {

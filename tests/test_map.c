@@ -1643,53 +1643,79 @@ static int64_t colliding_key(uint64_t seed, unsigned top, uint64_t i)
 	return (int64_t)(sat_unmix(h) ^ seed);
 }
 
+/* Insert forged keys 0, 1, ... (value = index) up to n; the index of the
+ * first refused (n if none), and the error. */
+static uint64_t insert_colliding(struct satomic_map *m, uint64_t seed,
+				 unsigned top, uint64_t from, uint64_t n, int *err)
+{
+	uint64_t i;
+	int64_t k, got;
+
+	*err = 0;
+	for (i = from; i < n; i++) {
+		k = colliding_key(seed, top, i);
+		if ((*err = satomic_map_insert(m, k, (int64_t)i)) != 0)
+			break;
+		/* At once: the insert may have left the growth it started
+		 * running. */
+		ck_assert_int_eq(satomic_map_get(m, k, &got), 0);
+		ck_assert_int_eq(got, (int64_t)i);
+	}
+	return i;
+}
+
 START_TEST(test_colliding_keys)
 {
-	/* top bits alike, max_capacity, keys tried */
-	static const struct { unsigned top; uint64_t max, n; } runs[] = {
-		{ 8, 10000, 1000 }, { 40, 300, 1000 },
-	};
-	size_t size, t;
+	struct satomic_map_stats st;
+	size_t size = 0;
 	unsigned char *mem;
 	struct satomic_map *m;
-	uint64_t seed, i;
-	int64_t k, v, got;
-	int r = 0;
+	uint64_t seed, i, j, n;
+	int64_t got;
+	int r;
 
-	for (t = 0; t < sizeof(runs) / sizeof(runs[0]); t++) {
-		size = 0;
-		ck_assert_int_eq(satomic_map_footprint(10, runs[t].max, &size), 0);
-		mem = shared_pages(size);
-		ck_assert_int_eq(satomic_map_init(mem, size, 10, runs[t].max, &m), 0);
-		memcpy(&seed, mem + 16, sizeof(seed));
-		for (i = 0; i < runs[t].n; i++) {
-			k = colliding_key(seed, runs[t].top, i);
-			if ((r = satomic_map_insert(m, k, (int64_t)i)) != 0)
-				break;
-			/* At once: the insert may have left the growth it
-			 * started running, the key in the new table. */
-			ck_assert_int_eq(satomic_map_get(m, k, &got), 0);
-			ck_assert_int_eq(got, (int64_t)i);
-		}
-		if (runs[t].top == 8) {
-			ck_assert_int_eq(r, 0);		/* it grew */
-		} else {
-			ck_assert_int_eq(r, -ENOSPC);	/* no hang */
-			ck_assert_uint_ge(i, 64);
-			ck_assert_uint_lt(i, runs[t].max);
-		}
-		ck_assert_int_eq(satomic_map_count(m), (int64_t)i);
-		for (v = 0; v < (int64_t)i; v++) {
-			ck_assert_int_eq(satomic_map_get(m, colliding_key(seed, runs[t].top,
-						(uint64_t)v), &got), 0);
-			ck_assert_int_eq(got, v);
-		}
-		/* Other keys still go in. */
-		ck_assert_int_eq(satomic_map_insert(m, -1, 1), 0);
-		assert_sound(m);
-		ck_assert_int_eq(satomic_map_detach(m), 0);
-		munmap(mem, size);
+	ck_assert_int_eq(satomic_map_footprint(10, 3000, &size), 0);
+	mem = shared_pages(size);
+	/* Alike in 8 bits: the map grows past the collisions. */
+	ck_assert_int_eq(satomic_map_init(mem, size, 10, 3000, &m), 0);
+	memcpy(&seed, mem + 16, sizeof(seed));
+	ck_assert_uint_eq(insert_colliding(m, seed, 8, 0, 1000, &r), 1000);
+	ck_assert_int_eq(satomic_map_detach(m), 0);
+
+	/* Alike in 40 bits: one chain in every table; the largest one's
+	 * (8192 slots, reach 2048) fills, and then ENOSPC, at once. */
+	memset(mem, 0, size);
+	ck_assert_int_eq(satomic_map_init(mem, size, 10, 3000, &m), 0);
+	memcpy(&seed, mem + 16, sizeof(seed));
+	n = insert_colliding(m, seed, 40, 0, 3000, &r);
+	ck_assert_int_eq(r, -ENOSPC);
+	ck_assert_uint_eq(n, 2048);
+	/* A tombstone in the full chain: the next new key goes in, by a
+	 * copy of the same size, and the one after is refused.  New keys
+	 * waited for that copy, so it finished: no key is left frozen in a
+	 * migration that could not end (six new keys crowded the copy's
+	 * target, their gets said ENOENT and updates of the frozen keys
+	 * failed with ENOSPC for ever). */
+	ck_assert_int_eq(satomic_map_remove(m, colliding_key(seed, 40, 0), NULL), 0);
+	ck_assert_uint_eq(insert_colliding(m, seed, 40, n, n + 6, &r), n + 1);
+	ck_assert_int_eq(r, -ENOSPC);
+	ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+	ck_assert(!st.migrating);
+	ck_assert_int_eq(satomic_map_count(m), (int64_t)n);
+	for (j = 1; j <= n; j++) {
+		ck_assert_int_eq(satomic_map_get(m, colliding_key(seed, 40, j), &got), 0);
+		ck_assert_int_eq(got, (int64_t)j);
+		ck_assert_int_eq(satomic_map_put(m, colliding_key(seed, 40, j),
+						 (int64_t)j, NULL), 1);
 	}
+	/* Keys whose home is elsewhere (a sixteenth of the way in, far
+	 * from the chain at 0x5a5...) still go in. */
+	for (i = 0; i < 100; i++)
+		ck_assert_int_eq(satomic_map_insert(m, (int64_t)(sat_unmix(1ull << 60 | i) ^
+								 seed), 1), 0);
+	assert_sound(m);
+	ck_assert_int_eq(satomic_map_detach(m), 0);
+	munmap(mem, size);
 }
 END_TEST
 
