@@ -396,6 +396,29 @@ static const struct link *find(const struct link *l, size_t n, uint64_t lo,
 	return a < n && l[a].lo == lo && l[a].hi == hi ? &l[a] : NULL;
 }
 
+/*
+ * The CAS that replaced (lo, hi), or NULL if none did: the completed
+ * success from it (sorted first), else the pending CAS from it whose new
+ * value was seen later (a link from it, or the final value).  Several CASes
+ * of killed processes may be pending from one value; new values are unique,
+ * so the one seen is the one that happened, and the others failed.
+ */
+static const struct link *next_link(const struct link *l, size_t n, uint64_t lo,
+				    uint64_t hi, uint64_t final_lo, uint64_t final_hi)
+{
+	const struct link *k = find(l, n, lo, hi);
+
+	if (k == NULL || k->r->state != LC_PENDING)
+		return k;
+	for (; k < l + n && k->lo == lo && k->hi == hi; k++) {
+		uint64_t nlo = (uint64_t)k->r->b, nhi = k->r->b_hi;
+
+		if (find(l, n, nlo, nhi) != NULL || (nlo == final_lo && nhi == final_hi))
+			return k;
+	}
+	return NULL;
+}
+
 int lc_check_chain(struct lc_rec *const *recs, size_t n, uint64_t init_lo,
 		   uint64_t init_hi, uint64_t final_lo, uint64_t final_hi,
 		   char *why, size_t why_size)
@@ -423,22 +446,13 @@ int lc_check_chain(struct lc_rec *const *recs, size_t n, uint64_t init_lo,
 			err = -1;
 			goto out;
 		}
-	/* Walk from the initial value: a completed success is the next link;
-	 * a pending CAS is one if its new value was seen later. */
+	/* Walk from the initial value, one next_link at a time. */
 	for (;;) {
-		const struct link *k = find(l, m, lo, hi);
+		const struct link *k = next_link(l, m, lo, hi, final_lo, final_hi);
 
 		if (k == NULL)
 			break;
-		if (k->r->state == LC_PENDING) {
-			uint64_t nlo = (uint64_t)k->r->b, nhi = k->r->b_hi;
-
-			if (find(l, m, nlo, nhi) == NULL &&
-			    !(nlo == final_lo && nhi == final_hi))
-				break;	/* it did not happen */
-		} else {
-			walked++;
-		}
+		walked += k->r->state != LC_PENDING;
 		lo = (uint64_t)k->r->b;
 		hi = k->r->b_hi;
 		if (walked > done || (walked == done && lo == final_lo && hi == final_hi))

@@ -226,6 +226,22 @@ START_TEST(test_chain)
 }
 END_TEST
 
+/* Two threads of one killed process, both pending from the same value: the
+ * second one's new value was seen, so it is the one that happened. */
+START_TEST(test_chain_two_pending)
+{
+	struct history h = { .n = 0 };
+
+	chain_cas(&h, 0, 0, 10, 1, false);
+	chain_cas(&h, 0, 10, 20, 0, true);	/* did not happen */
+	chain_cas(&h, 1, 10, 30, 0, true);	/* happened: 30 was seen */
+	chain_cas(&h, 2, 30, 40, 1, false);
+	ck_assert_int_eq(check_chain(&h, 40), 0);
+	chain_cas(&h, 3, 20, 50, 1, false);	/* but 20 was seen too */
+	ck_assert_int_eq(check_chain(&h, 40), -1);
+}
+END_TEST
+
 START_TEST(test_chain_two_winners)
 {
 	struct history h = { .n = 0 };
@@ -276,6 +292,7 @@ int main(void)
 	tcase_add_test(tc, test_torn_value);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_chain);
+	tcase_add_test(tc, test_chain_two_pending);
 	tcase_add_test(tc, test_chain_two_winners);
 	tcase_add_test(tc, test_chain_broken);
 	tcase_add_test(tc, test_chain_wrong_end);
