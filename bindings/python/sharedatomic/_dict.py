@@ -59,8 +59,9 @@ class AtomicDict(native.Map, MutableMapping):
     - ``create``: ``True`` must create (``FileExistsError`` if it exists),
       ``False`` must open (``FileNotFoundError`` if absent; ``ValueError``
       without a name), ``None`` opens or creates.
-    - ``capacity``: keys expected (a hint; >= 0).  ``max_capacity``: the
-      most keys it may ever hold (0: 64 times capacity, at least 2**20).
+    - ``capacity``: keys expected (a hint; >= 0; default 1024).
+      ``max_capacity``: the most keys it may ever hold (0: 64 times
+      capacity, at least 2**20; below capacity: ``ValueError``).
 
     It is a ``collections.abc.MutableMapping``: ``d[k]``, ``d[k] = v``,
     ``del d[k]``, ``k in d``, ``len``, ``get``, ``pop``, ``popitem``,
@@ -70,7 +71,8 @@ class AtomicDict(native.Map, MutableMapping):
     ``insert`` and ``compare_and_swap``.
 
     Writing a key or value that is not an int raises ``TypeError``, one
-    outside the int64 range ``OverflowError``, before anything is written.
+    outside the int64 range ``OverflowError``, before that pair is written
+    (``update`` and ``|=`` store pair by pair: the pairs before it stay).
     Looking up such a key finds nothing (``KeyError``, ``get`` returns the
     default, ``in`` is False), as a dict of ints would answer for a str.
     Unlike a dict, it also finds nothing for a key that equals an int

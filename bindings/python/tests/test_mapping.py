@@ -288,6 +288,19 @@ class Errors(unittest.TestCase):
                              text=True, check=True).stdout
         self.assertIn("RLIMIT_AS", out)
 
+    def test_bad_pair_stops_update_after_the_pairs_before(self):
+        with AtomicDict(capacity=4) as d:
+            with self.assertRaises(OverflowError):
+                d.update([(1, 10), (2, 1 << 64), (3, 30)])
+            self.assertEqual(dict(d), {1: 10})
+            with self.assertRaises(TypeError):
+                d |= {4: 40, "x": 1}
+            self.assertEqual(dict(d), {1: 10, 4: 40})
+
+    def test_max_capacity_below_capacity(self):
+        with self.assertRaisesRegex(ValueError, "max_capacity 100 is below capacity 1024"):
+            AtomicDict(max_capacity=100)
+
     def test_write_errors_name_the_argument(self):
         with AtomicDict(capacity=4) as d:
             with self.assertRaisesRegex(TypeError, "key must be an int, not str"):
