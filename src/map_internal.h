@@ -529,12 +529,14 @@ static inline int reg_enter(const struct satomic_map *m, struct participant *p,
 	return view_init(m, reg_announce(m, p), v, (unsigned)(p - m->registry));
 }
 
-/* Announce; the view is the node's, decoded again only if the word moved. */
+/* Announce; the view is the node's, decoded again only if the word moved
+ * (or it has none yet, word 0: a state word damaged to 0 must not pass). */
 static inline int reg_enter_cached(const struct satomic_map *m,
 				   struct reg_node *n, const struct view **v)
 {
 	uint64_t w = reg_announce(m, n->p);
-	int err = w == n->view.word ? 0 : view_init(m, w, &n->view, n->index);
+	int err = w == n->view.word && w != 0 ? 0 :
+		  view_init(m, w, &n->view, n->index);
 
 	*v = &n->view;
 	return err;

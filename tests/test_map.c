@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -895,7 +896,8 @@ START_TEST(test_iterators_pin_areas)
 END_TEST
 
 /* 512 threads and iterators at once: the next one, iterator or thread
- * that has not used the map yet, gets -EAGAIN at once (satomic_map_get(3)). */
+ * that has not used the map yet, gets -EAGAIN at once for an update; a
+ * lookup needs no slot (satomic_map_get(3)). */
 START_TEST(test_registry_full)
 {
 	struct satomic_map *m = new_map(100, 0);
@@ -908,6 +910,15 @@ START_TEST(test_registry_full)
 	ck_assert_int_eq(n, 512);
 	ck_assert_int_eq(satomic_map_iter_begin(m, &it[n]), -EAGAIN);
 	ck_assert_int_eq(satomic_map_insert(m, 1, 1), -EAGAIN);	/* no slot */
+	{	/* lookups need none */
+		int64_t k = 1, v;
+		bool found = true;
+
+		ck_assert_int_eq(satomic_map_get(m, 1, &v), -ENOENT);
+		ck_assert_int_eq(satomic_map_contains(m, 1), 0);
+		ck_assert_int_eq(satomic_map_get_many(m, &k, 1, &v, &found), 0);
+		ck_assert(!found);
+	}
 	satomic_map_iter_end(it[--n]);
 	ck_assert_int_eq(satomic_map_insert(m, 1, 1), 0);
 	for (i = 0; i < n; i++)
@@ -1807,6 +1818,45 @@ START_TEST(test_attach_sizes)
 }
 END_TEST
 
+/* One operation, by a thread that has never used the map (its first
+ * registration meets the damage): op 0 insert, 1 put, 2 remove, 3
+ * fetch_add, 4 put_many, 5 get_many, 6 get, 7 iter_begin. */
+struct first_op {
+	struct satomic_map *m;
+	int op, r;
+};
+
+static void *run_first_op(void *arg)
+{
+	struct first_op *f = arg;
+	int64_t k = 5, v = 1, out;
+	bool found;
+	size_t done;
+	struct satomic_map_iter *it;
+
+	switch (f->op) {
+	case 0: f->r = satomic_map_insert(f->m, k, v); break;
+	case 1: f->r = satomic_map_put(f->m, k, v, &out); break;
+	case 2: f->r = satomic_map_remove(f->m, k, &out); break;
+	case 3: f->r = satomic_map_fetch_add(f->m, k, v, &out); break;
+	case 4: f->r = satomic_map_put_many(f->m, &k, &v, 1, &done); break;
+	case 5: f->r = (int)satomic_map_get_many(f->m, &k, 1, &out, &found); break;
+	case 6: f->r = satomic_map_get(f->m, k, &out); break;
+	default: f->r = satomic_map_iter_begin(f->m, &it); break;
+	}
+	return NULL;
+}
+
+static int first_op_in_new_thread(struct satomic_map *m, int op)
+{
+	struct first_op f = { m, op, 1 };
+	pthread_t t;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, run_first_op, &f), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	return f.r;
+}
+
 START_TEST(test_hostile_memory)
 {
 	size_t size = 0, i, off;
@@ -1864,6 +1914,17 @@ START_TEST(test_hostile_memory)
 	ck_assert_int_eq(satomic_map_insert(m, 2, 2), -EUCLEAN);
 	ck_assert_int_eq(satomic_map_count(m), -EUCLEAN);
 	ck_assert_int_eq(satomic_map_check(m, NULL, 0), -EUCLEAN);
+	/* Every operation of a thread that first uses the map after the
+	 * damage, the state word 0 (a fresh thread's empty view has word 0)
+	 * or all ones: -EUCLEAN, not a crash. */
+	for (i = 0; i < 2; i++) {
+		int op;
+
+		memset(mem + 128, i ? 0xff : 0, 8);
+		for (op = 0; op < 8; op++)
+			ck_assert_msg(first_op_in_new_thread(m, op) == -EUCLEAN,
+				      "op %d, state word %s", op, i ? "~0" : "0");
+	}
 	satomic_map_detach(m);
 	ck_assert_int_eq(satomic_map_attach(mem, size, &m), -EINVAL);
 	/* State words that name no migration but an area or a size the header
@@ -1936,6 +1997,21 @@ START_TEST(test_check_finds_damage)
 	slots[2 * i + 1] = 5;
 	ck_assert_int_eq(satomic_map_check(m, report, sizeof(report)), -EUCLEAN);
 	ck_assert_msg(strstr(report, "empty slot with value 5"), "report: %s", report);
+	{
+		/* A key forged to have its home there (header offset 16: the
+		 * seed; 256 slots: the home is the hash's top 8 bits).  An
+		 * update that would take the slot fails; a lookup reads only
+		 * the key word and answers absent (satomic_map_stats(3)). */
+		uint64_t seed;
+		int64_t k, v = 0;
+
+		memcpy(&seed, mem + 16, sizeof(seed));
+		k = (int64_t)(sat_unmix((uint64_t)i << 56 | 0x1234) ^ seed);
+		ck_assert_int_eq(satomic_map_get(m, k, &v), -ENOENT);
+		ck_assert_int_eq(satomic_map_insert(m, k, 1), -EUCLEAN);
+		ck_assert_int_eq(satomic_map_put(m, k, 1, NULL), -EUCLEAN);
+		ck_assert_uint_eq(slots[2 * i], 0);	/* nothing written */
+	}
 	slots[2 * i + 1] = 0;
 	assert_sound(m);
 	satomic_map_detach(m);
