@@ -276,15 +276,21 @@ static int check_table(const struct satomic_map *m, const struct table *t,
 	return 0;
 }
 
-int satomic_map_check(struct satomic_map *m, char *report, size_t size)
+/*
+ * One scan of the tables the state word names; 0 (sound), -EUCLEAN (a
+ * problem, in report) or another error.  *still: the state word was the
+ * same after the scan as before it (words never repeat: no migration
+ * started or ended meanwhile).
+ */
+static int check_once(struct satomic_map *m, char *report, size_t size,
+		      bool *still)
 {
 	struct view v;
 	uint64_t live, used, tlive = 0, tused = 0, a;
 	struct reg_ticket claim;
 	int err;
 
-	if (report && size)
-		report[0] = '\0';
+	*still = true;
 	if ((err = scan_enter(m, false, &claim, &v)) != 0)
 		return err == -EUCLEAN
 			? check_fail(report, size, "the state word names no valid table")
@@ -316,6 +322,48 @@ int satomic_map_check(struct satomic_map *m, char *report, size_t size)
 			 counted == (int64_t)(live + tlive) ? "" :
 			 " (off: operations in flight, or a process died in one)");
 	}
+	/* The scan's loads before this one (as lookup's re-read). */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	*still = state_load(m) == v.word;
 	reg_release(m, &claim);
+	return err;
+}
+
+/*
+ * A scan is not atomic: while others update the map, a migration that
+ * starts or copies a key during it can show a sound map as broken (a slot
+ * frozen after the scan took the table for current, a key read live in the
+ * source before its copy and then found in the target).  So a problem is
+ * reported only once two scans in a row, each with the state word still,
+ * found the same one; damage is found by every scan, a passing instant
+ * only by the scans it overlaps.  CHECK_TRIES scans at most, then -EAGAIN.
+ */
+#define CHECK_TRIES 16
+
+int satomic_map_check(struct satomic_map *m, char *report, size_t size)
+{
+	char last[256] = "", now[256];
+	bool still;
+	int err, tries;
+
+	if (report && size)
+		report[0] = '\0';
+	for (tries = 0; tries < CHECK_TRIES; tries++) {
+		now[0] = '\0';
+		err = check_once(m, now, sizeof(now), &still);
+		if (err != -EUCLEAN || (still && strcmp(now, last) == 0))
+			break;		/* sound, another error, or confirmed */
+		if (still)
+			memcpy(last, now, sizeof(last));
+		else
+			last[0] = '\0';	/* another table since: start over */
+	}
+	if (tries == CHECK_TRIES) {
+		err = -EAGAIN;
+		snprintf(now, sizeof(now), "no two scans in a row agreed: the map "
+			 "kept changing (last: %s)", last[0] ? last : "a migration");
+	}
+	if (report && size)
+		snprintf(report, size, "%s", now);
 	return err;
 }
