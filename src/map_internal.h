@@ -204,6 +204,23 @@ static inline int view_init(const struct satomic_map *m, uint64_t w,
 	return 0;
 }
 
+/* A view decoded from no word, a new registration's: word 0, which
+ * view_init never accepts (generation 0), so that view_is_of is false for
+ * any state word, a damaged one included; and migrating, which
+ * view_enter_fast (the one test before it compares words) never enters. */
+static inline void view_clear(struct view *v)
+{
+	v->word = 0;
+	v->migrating = true;
+	v->enter_plain = false;
+}
+
+/* Whether v was decoded from the state word w. */
+static inline bool view_is_of(const struct view *v, uint64_t w)
+{
+	return w == v->word && w != 0;
+}
+
 /* Acquire: pairs with the release of the state word's writers (map
  * creation, and the SC CAS of migrate_start and migrate_switch), so that
  * the tables it names are seen prepared. */
@@ -529,13 +546,13 @@ static inline int reg_enter(const struct satomic_map *m, struct participant *p,
 	return view_init(m, reg_announce(m, p), v, (unsigned)(p - m->registry));
 }
 
-/* Announce; the view is the node's, decoded again only if the word moved
- * (or it has none yet, word 0: a state word damaged to 0 must not pass). */
+/* Announce; the view is the node's, decoded again unless it is of the
+ * word announced (view_is_of). */
 static inline int reg_enter_cached(const struct satomic_map *m,
 				   struct reg_node *n, const struct view **v)
 {
 	uint64_t w = reg_announce(m, n->p);
-	int err = w == n->view.word && w != 0 ? 0 :
+	int err = view_is_of(&n->view, w) ? 0 :
 		  view_init(m, w, &n->view, n->index);
 
 	*v = &n->view;

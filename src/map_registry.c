@@ -250,10 +250,7 @@ static struct reg_node *register_thread(struct satomic_map *m)
 		free(n);
 		return NULL;
 	}
-	/* No view yet: word 0, which view_init never accepts (generation
-	 * 0), and migrating, which view_enter_fast never takes: a state word
-	 * damaged to 0 must not match it (reg_enter_cached checks word 0). */
-	n->view.migrating = true;
+	view_clear(&n->view);	/* decoded at its first announce */
 	n->serial = m->serial;
 	n->owner = reg_owner;
 	n->p = &m->registry[t.index];

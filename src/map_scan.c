@@ -346,8 +346,6 @@ int satomic_map_check(struct satomic_map *m, char *report, size_t size)
 	bool still;
 	int err, tries;
 
-	if (report && size)
-		report[0] = '\0';
 	for (tries = 0; tries < CHECK_TRIES; tries++) {
 		now[0] = '\0';
 		err = check_once(m, now, sizeof(now), &still);

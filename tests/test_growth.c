@@ -166,14 +166,13 @@ END_TEST
  */
 #define STABLE_KEYS 5000
 
-static int migrating_writer(int w, void *arg)
+static int migrating_writer(const char *name)
 {
 	struct satomic_map *m;
 	int64_t base = 1000000, k;
-	int round, err;
+	int round;
 
-	(void)w;
-	if ((err = satomic_map_open(arg, 0, &m)) != 0)
+	if (satomic_map_open(name, 0, &m) != 0)
 		return 1;
 	for (round = 0; round < 6; round++, base += 50000) {
 		for (k = 0; k < 50000; k++)
@@ -203,7 +202,7 @@ START_TEST(test_check_while_migrating)
 		ck_assert_int_eq(satomic_map_put(m, k, 3 * k, NULL), 0);
 	pid = test_fork();
 	if (pid == 0)
-		_exit(migrating_writer(0, name));
+		_exit(migrating_writer(name));
 	while (waitpid(pid, &status, WNOHANG) == 0) {
 		ck_assert_int_eq(satomic_map_open(name, 0, &fresh), 0);
 		r = satomic_map_check(fresh, report, sizeof(report));
