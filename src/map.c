@@ -356,14 +356,7 @@ int satomic_map_open(const char *name, unsigned int flags,
 /* Only a map's segment: the CLI refused others, now the library does. */
 int satomic_map_unlink(const char *name)
 {
-	struct region_place place;
-	int err = region_place_shm(name, &place);
-
-	if (err)
-		return err;
-	err = region_unlink(&place, REGION_MAP);
-	region_place_release(&place);
-	return err;
+	return satomic_region_unlink_kind(name, SATOMIC_REGION_KIND_MAP);
 }
 
 int satomic_map_detach(struct satomic_map *m)

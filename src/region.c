@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -760,47 +761,127 @@ int satomic_region_open_file(const char *path, unsigned int flags,
 	return err ? err : open_named(&place, flags, out);
 }
 
-int satomic_region_unlink(const char *name)
+/* How long a removal waits for another's lock on the file (remove_name). */
+#define REMOVE_LOCK_WAIT_NS 2000000000ll
+/* Times a removal starts over because the name changed under it. */
+#define REMOVE_TRIES 100
+
+/* flock(LOCK_EX) on fd, waiting at most REMOVE_LOCK_WAIT_NS: 0, -EBUSY. */
+static int remove_lock(int fd)
+{
+	struct timespec start, now, nap = { 0, 1000000 };
+	int64_t waited;
+	unsigned tries;
+
+	for (tries = 0;; tries++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (tries == 0)
+			clock_gettime(CLOCK_MONOTONIC, &start);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited = (int64_t)(now.tv_sec - start.tv_sec) * 1000000000ll +
+			 (now.tv_nsec - start.tv_nsec);
+		if (waited > REMOVE_LOCK_WAIT_NS)
+			return -EBUSY;
+		if (tries < 100)
+			sched_yield();
+		else
+			nanosleep(&nap, NULL);
+	}
+}
+
+/* Whether the segment open as fd is one of `kind`, by its header's
+ * identity (not the sizes it states: a segment a peer shrank, but not below
+ * its header, can still be removed): 0, or -EINVAL. */
+static int header_kind_is(int fd, enum region_kind kind)
+{
+	struct region_header h;
+	ssize_t n = pread(fd, &h, sizeof(h), 0);
+
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)sizeof(h) && header_ours(&h, kind) ? 0 : -EINVAL;
+}
+
+/*
+ * Remove the name at place: if kind is not 0, only while it names a segment
+ * of that kind (else -EINVAL, -EISDIR or -ENODEV, and it is left in place).
+ *
+ * There is no unlink-this-file call, so every removal the library makes
+ * holds flock(LOCK_EX) on the file the name names, and checks under it that
+ * the name still names that file.  Invariant: a name that exists changes
+ * only by being removed (creation links with O_EXCL or linkat, which never
+ * replace), and every removal by the library holds the lock of the file it
+ * removes.  So once the check passes, the name names the locked file until
+ * our unlinkat (the linearization point), unless something outside the
+ * library removes it (rm(1), shm_unlink(3)); a removal that finds the
+ * name moved to another file starts over on that one.
+ *
+ * A name that cannot be opened to be locked (unreadable, a symbolic link, a
+ * socket, a directory) is never a segment: with kind 0 it is removed
+ * without the lock, as unlink(2) would.
+ */
+static int remove_name(const struct region_place *place, enum region_kind kind)
+{
+	struct stat locked, named;
+	unsigned tries;
+	int fd, err;
+
+	for (tries = 0; tries < REMOVE_TRIES; tries++) {
+		fd = kind ? open_segment(place, O_RDONLY, &locked)
+			  : openat(place->dirfd, place->name, O_RDONLY |
+				   O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0 && kind)
+			return fd;
+		if (fd < 0 && errno != EACCES && errno != EPERM &&
+		    errno != ELOOP && errno != ENXIO)
+			return -errno;	/* ENOENT, EMFILE...: nothing removed */
+		if (fd >= 0 && !kind &&
+		    (fstat(fd, &locked) != 0 || !S_ISREG(locked.st_mode))) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0)	/* not a segment: nothing to lock */
+			return unlinkat(place->dirfd, place->name, 0) == 0 ? 0 : -errno;
+		err = remove_lock(fd);
+		if (err == 0 &&
+		    fstatat(place->dirfd, place->name, &named, AT_SYMLINK_NOFOLLOW) != 0)
+			err = -errno;	/* removed meanwhile */
+		if (err == 0 && (named.st_ino != locked.st_ino ||
+				 named.st_dev != locked.st_dev)) {
+			close(fd);	/* replaced meanwhile: look again */
+			continue;
+		}
+		if (err == 0 && kind)
+			err = header_kind_is(fd, kind);
+		if (err == 0 && unlinkat(place->dirfd, place->name, 0) != 0)
+			err = -errno;
+		close(fd);	/* and the lock with it */
+		return err;
+	}
+	return -EAGAIN;
+}
+
+int satomic_region_unlink_kind(const char *name, unsigned int kind)
 {
 	struct region_place place;
-	int err = region_place_shm(name, &place);
+	int err;
 
+	if (kind != 0 && kind != REGION_RAW && kind != REGION_MAP)
+		return -EINVAL;
+	err = region_place_shm(name, &place);
 	if (err)
 		return err;
-	if (unlinkat(place.dirfd, place.name, 0) != 0)
-		err = -errno;
+	err = remove_name(&place, (enum region_kind)kind);
 	region_place_release(&place);
 	return err;
 }
 
-/*
- * Remove the name of a segment of `kind`, and of nothing else: whatever
- * else is there (another kind, a foreign file, a FIFO) is refused and left
- * in place.  The header's identity is checked, not the sizes it states, so
- * a segment that a peer shrank (but not below its header) can still be
- * removed.  There is no unlink-this-inode call: the name could be
- * replaced between the check and unlinkat, but in /dev/shm (sticky) only
- * the owner of the name or root can do that, and they may remove it anyway.
- */
-int region_unlink(const struct region_place *place, enum region_kind kind)
+int satomic_region_unlink(const char *name)
 {
-	struct region_header h;
-	struct stat st;
-	ssize_t n;
-	int fd, err = 0;
-
-	fd = open_segment(place, O_RDONLY, &st);
-	if (fd < 0)
-		return fd;
-	n = pread(fd, &h, sizeof(h), 0);
-	if (n < 0)
-		err = -errno;
-	else if (n != (ssize_t)sizeof(h) || !header_ours(&h, kind))
-		err = -EINVAL;
-	close(fd);
-	if (err == 0 && unlinkat(place->dirfd, place->name, 0) != 0)
-		err = -errno;
-	return err;
+	return satomic_region_unlink_kind(name, 0);
 }
 
 int satomic_region_close(struct satomic_region *r)

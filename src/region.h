@@ -36,10 +36,6 @@ int region_publish(struct satomic_region *r);
 int region_open(const struct region_place *place, unsigned int flags,
 		enum region_kind kind, struct satomic_region **out);
 
-/* Unlink the segment at place if it is one of `kind`; -EINVAL (and left
- * in place) if it is not. */
-int region_unlink(const struct region_place *place, enum region_kind kind);
-
 /* Allocate, or punch back to zero, a range of the data (offsets in data). */
 int region_reserve(struct satomic_region *r, size_t offset, size_t len);
 int region_zero(struct satomic_region *r, size_t offset, size_t len);

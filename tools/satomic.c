@@ -315,6 +315,10 @@ static int fail(const struct cmd *c, const char *name, int err)
 		fprintf(stderr, "is a plain region, not a map (see `%s region "
 			"info %s`%s)\n", prog, shown(name), strcmp(c->words, "map rm") ?
 			"" : "; remove it with `satomic region rm`");
+	else if (err == -EINVAL && is_rm && ierr == 0 &&
+		 info.kind == SATOMIC_REGION_KIND_MAP)
+		fprintf(stderr, "is a map: remove it with `%s map rm %s`\n", prog,
+			shown(name));
 	else if (err == -EINVAL && ierr == 0)
 		fprintf(stderr, "a %s whose contents do not validate: corrupt, or "
 			"from an incompatible version of libsharedatomic\n",
@@ -575,23 +579,15 @@ static bool refuse_foreign_rm(const struct cmd *c, const char *name)
 
 static int cmd_region_rm(const struct cmd *c, int argc, char **argv)
 {
-	struct satomic_region_info info;
 	int err;
 
 	(void)argc;
 	/* Never remove what is not a region (use rm(1) for that), nor a map:
 	 * like satomic_map_unlink, which removes only maps, each kind has its
-	 * rm. */
+	 * rm.  The kind is checked under the file's lock, in the library. */
 	if (refuse_foreign_rm(c, argv[0]))
 		return EXIT_FAILED;
-	if ((err = satomic_region_info(argv[0], &info)) != 0)
-		return fail(c, argv[0], err);
-	if (info.kind == SATOMIC_REGION_KIND_MAP) {
-		fprintf(stderr, "%s: region rm %s: is a map: remove it with `%s map "
-			"rm %s`\n", prog, shown(argv[0]), prog, shown(argv[0]));
-		return EXIT_FAILED;
-	}
-	err = satomic_region_unlink(argv[0]);
+	err = satomic_region_unlink_kind(argv[0], SATOMIC_REGION_KIND_RAW);
 	return err ? fail(c, argv[0], err) : 0;
 }
 

@@ -92,6 +92,15 @@ struct satomic_region_info {
 };
 
 /*
+ * Remove the name only while it holds a segment of `kind` (0: anything, as
+ * satomic_region_unlink): the check and the removal are made under the
+ * file's lock, so a segment of another kind that takes the name's place
+ * meanwhile is refused (-EINVAL) and left in place, never removed.
+ * SATOMIC_REGION_KIND_MAP does what satomic_map_unlink does.
+ */
+int satomic_region_unlink_kind(const char *name, unsigned int kind);
+
+/*
  * Read and validate the header of the named region (info_file: of the file
  * at path) without mapping it: -EINVAL for a file that is not a valid
  * region, -ENODEV for a FIFO, socket or device (never waited on), -ENOENT
