@@ -873,6 +873,14 @@ START_TEST(test_unlink_kind)
 		ck_assert_int_eq(access(path, F_OK), -1);
 	}
 	ck_assert_int_eq(satomic_region_unlink_kind("bad", 0), -EINVAL);
+
+	/* A symbolic link: -ELOOP with a kind (left), removed by kind 0. */
+	ck_assert_int_eq(symlink("/dev/null", path), 0);
+	ck_assert_int_eq(satomic_region_unlink_kind(name, SATOMIC_REGION_KIND_RAW), -ELOOP);
+	ck_assert_int_eq(satomic_map_unlink(name), -ELOOP);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_int_eq(satomic_region_unlink_kind(name, 0), 0);
+	ck_assert_int_eq(access(path, F_OK), -1);
 	alarm(0);
 }
 END_TEST

@@ -195,6 +195,16 @@ if [ $has_map = yes ]; then
 EOF
 	expect 0 "^43$" "region rm left the map in place" -- \
 		satomic map get "$name" -9223372036854775808
+	# Cut to its header's first 128 bytes (satomic(1), region rm): region
+	# rm refuses it as corrupt, map rm removes it.
+	cut=/satomic-test-tool-cut-$$
+	satomic map create "$cut" 100 >/dev/null
+	truncate -s 128 "/dev/shm$cut"
+	expect 1 "region rm $cut: not a libsharedatomic region, or corrupt" \
+		"region rm of a map cut short" -- satomic region rm "$cut"
+	[ -e "/dev/shm$cut" ] || { echo "FAIL: region rm removed a map cut short"; fail=1; }
+	expect_streams 0 "" "" "map rm of a map cut short" -- satomic map rm "$cut"
+	[ ! -e "/dev/shm$cut" ] || { echo "FAIL: map rm left a map cut short"; fail=1; }
 fi
 
 # A plain region (tests/helper makes one): map commands refuse it and

@@ -292,6 +292,9 @@ static int fail(const struct cmd *c, const char *name, int err)
 	bool is_map_cmd = strncmp(c->words, "map ", 4) == 0;
 	bool is_rm = strcmp(c->words, "map rm") == 0 ||
 		     strcmp(c->words, "region rm") == 0;
+	/* The kind an rm removes. */
+	unsigned int wanted = is_map_cmd ? SATOMIC_REGION_KIND_MAP
+					 : SATOMIC_REGION_KIND_RAW;
 	int ierr = name ? satomic_region_info(name, &info) : -EINVAL;
 	unsigned int uid = 0;
 	bool foreign = name && foreign_owner(name, &uid);
@@ -315,6 +318,14 @@ static int fail(const struct cmd *c, const char *name, int err)
 		fprintf(stderr, "is a plain region, not a map (see `%s region "
 			"info %s`%s)\n", prog, shown(name), strcmp(c->words, "map rm") ?
 			"" : "; remove it with `satomic region rm`");
+	else if (err == -EINVAL && is_rm &&
+		 (ierr == -ENOENT || (ierr == 0 && info.kind == wanted)))
+		/* Refused, yet what is there now is what it removes: the name
+		 * changed since (info is read after the call). */
+		fprintf(stderr, "the name changed during the call (%s now); nothing "
+			"was removed\n", ierr ? "nothing is there" :
+			info.kind == SATOMIC_REGION_KIND_MAP ? "it holds a map" :
+			"it holds a plain region");
 	else if (err == -EINVAL && is_rm && ierr == 0 &&
 		 info.kind == SATOMIC_REGION_KIND_MAP)
 		fprintf(stderr, "is a map: remove it with `%s map rm %s`\n", prog,
