@@ -6,7 +6,8 @@
  * hang; segments of another owner refused with -EPERM unless
  * SATOMIC_REGION_FOREIGN_OK; the memlock query; SATOMIC_REGION_UNPUBLISHED
  * and satomic_region_publish (invisible until published, -EEXIST without
- * touching the region there, nothing left behind unpublished).
+ * touching the region there, nothing left behind unpublished); removal
+ * under the file's lock, by kind, racing other removers.
  * tests/region-limits.sh covers -ENOSPC on a small tmpfs and mlock failure.
  */
 #include <config.h>	/* first: _FILE_OFFSET_BITS for stat and readdir */
@@ -825,10 +826,12 @@ static bool maps_exist(void)
 {
 	static int exist = -1;
 	struct satomic_map *m;
+	int err;
 
 	if (exist < 0) {
-		exist = satomic_map_create_anon(16, 0, 0, &m) != -ENOTSUP;
-		if (exist)
+		err = satomic_map_create_anon(16, 0, 0, &m);
+		exist = err != -ENOTSUP;
+		if (err == 0)
 			satomic_map_close(m);
 	}
 	return exist;
