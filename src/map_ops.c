@@ -11,9 +11,8 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <sched.h>
-#include <time.h>
 
+#include "backoff.h"
 #include "map_internal.h"
 
 /* How long a writer that needs a migration waits while every spare area is
@@ -720,30 +719,6 @@ out:
 	return oc;
 }
 
-static int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-/* Wait a little for an area; false once AREA_WAIT_NS have passed. */
-static bool wait_for_area(unsigned tries, int64_t *since)
-{
-	struct timespec nap = { 0, 50000 };
-
-	if (tries == 1)
-		*since = monotonic_ns();
-	else if (monotonic_ns() - *since > AREA_WAIT_NS)
-		return false;
-	if (tries < 100)
-		sched_yield();
-	else
-		nanosleep(&nap, NULL);
-	return true;
-}
-
 /* The general path: any state, migrations included. */
 static __attribute__((noinline)) int update_general(struct satomic_map *m,
 						    struct request *rq)
@@ -785,7 +760,7 @@ static __attribute__((noinline)) int update_general(struct satomic_map *m,
 					   : migrate_start(m, n->p, v, rq->chain_full);
 			if (err == -EAGAIN) {
 				reg_leave(n->p);	/* our own pin must not hold it up */
-				if (wait_for_area(++waits, &since))
+				if (backoff_wait(++waits, &since, AREA_WAIT_NS))
 					continue;
 			}
 			if (err)

@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,7 @@
 #include <unistd.h>
 
 #include "sharedatomic.h"
+#include "backoff.h"
 #include "hash.h"
 #include "region.h"
 
@@ -91,14 +91,12 @@ struct satomic_region {
 uint64_t region_random(void)
 {
 	static uint64_t calls;
-	struct timespec ts;
 	uint64_t v;
 
 	if (getrandom(&v, sizeof(v), 0) == (ssize_t)sizeof(v))
 		return v;
 	/* No getrandom (seccomp, old kernels): distinct at each call. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return sat_mix(((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+	return sat_mix((uint64_t)monotonic_ns() ^
 		       (uint64_t)getpid() << 32 ^
 		       __atomic_add_fetch(&calls, 0x9e3779b97f4a7c15ull, __ATOMIC_RELAXED));
 }
@@ -769,27 +767,16 @@ int satomic_region_open_file(const char *path, unsigned int flags,
 /* flock(LOCK_EX) on fd, waiting at most REMOVE_LOCK_WAIT_NS: 0, -EBUSY. */
 static int remove_lock(int fd)
 {
-	struct timespec start, now, nap = { 0, 1000000 };
-	int64_t waited;
-	unsigned tries;
+	unsigned waits = 0;
+	int64_t since = 0;
 
-	for (tries = 0;; tries++) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
-		if (tries == 0)
-			clock_gettime(CLOCK_MONOTONIC, &start);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		waited = (int64_t)(now.tv_sec - start.tv_sec) * 1000000000ll +
-			 (now.tv_nsec - start.tv_nsec);
-		if (waited > REMOVE_LOCK_WAIT_NS)
+		if (!backoff_wait(++waits, &since, REMOVE_LOCK_WAIT_NS))
 			return -EBUSY;
-		if (tries < 100)
-			sched_yield();
-		else
-			nanosleep(&nap, NULL);
 	}
+	return 0;
 }
 
 /* Whether the segment open as fd is one of `kind`, by its header's

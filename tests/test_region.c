@@ -888,15 +888,33 @@ static unsigned other_kind(unsigned kind)
 	     kind <= (maps_exist() ? SATOMIC_REGION_KIND_MAP : SATOMIC_REGION_KIND_RAW); \
 	     kind++)
 
+/* The name of a removal test, and its path, with no leftover under it. */
+static const char *unlink_test_name(const char *what, char *path, size_t size)
+{
+	const char *name = name_for(what);
+
+	shm_path(name, path, size);
+	satomic_region_unlink(name);
+	return name;
+}
+
+/* Another remover's lock on the file at path, held until the fd closes. */
+static int hold_lock(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_SH), 0);
+	return fd;
+}
+
 START_TEST(test_unlink_kind)
 {
-	const char *name = name_for("unlink-kind");
 	char path[PATH_MAX];
+	const char *name = unlink_test_name("unlink-kind", path, sizeof(path));
 	unsigned kind;
 
 	alarm(10);
-	shm_path(name, path, sizeof(path));
-	satomic_region_unlink(name);
 	FOR_EACH_KIND(kind) {
 		ck_assert_int_eq(make_kind(name, kind), 0);
 		/* the other kind, and an unknown kind: refused, left */
@@ -949,21 +967,18 @@ static void *unlink_in_thread(void *arg)
  */
 START_TEST(test_unlink_under_lock)
 {
-	const char *name = name_for("unlink-lock");
 	char path[PATH_MAX];
+	const char *name = unlink_test_name("unlink-lock", path, sizeof(path));
 	struct unlink_call c = { name, 0, 1 };
 	pthread_t t;
 	unsigned kind;
-	int fd;
+	int fd, status;
+	pid_t pid;
 
 	alarm(30);
-	shm_path(name, path, sizeof(path));
-	satomic_region_unlink(name);
 	FOR_EACH_KIND(kind) {
 		ck_assert_int_eq(make_kind(name, kind), 0);
-		fd = open(path, O_RDONLY | O_CLOEXEC);	/* another remover's */
-		ck_assert_int_ge(fd, 0);
-		ck_assert_int_eq(flock(fd, LOCK_SH), 0);
+		fd = hold_lock(path);
 		c.kind = kind;
 		ck_assert_int_eq(pthread_create(&t, NULL, unlink_in_thread, &c), 0);
 		/* (Whether the call waits on the lock by now or has not yet
@@ -980,12 +995,23 @@ START_TEST(test_unlink_under_lock)
 
 		/* Held throughout: EBUSY, nothing removed. */
 		ck_assert_int_eq(make_kind(name, kind), 0);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		ck_assert_int_ge(fd, 0);
-		ck_assert_int_eq(flock(fd, LOCK_SH), 0);
+		fd = hold_lock(path);
 		ck_assert_int_eq(unlink_kind(name, kind), -EBUSY);
 		ck_assert_int_eq(access(path, F_OK), 0);
 		close(fd);
+
+		/* A remover killed inside its locked section: the lock goes
+		 * with it (flock(2)), and the next removal takes it. */
+		pid = test_fork();
+		if (pid == 0) {
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || flock(fd, LOCK_EX) != 0)
+				_exit(1);
+			raise(SIGKILL);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+			      "status 0x%x", status);
 		ck_assert_int_eq(unlink_kind(name, kind), 0);
 		ck_assert_int_eq(access(path, F_OK), -1);
 	}
@@ -1061,9 +1087,11 @@ START_TEST(test_unlink_races)
 {
 	struct unlink_race *u = shared_pages(sizeof(*u));
 
+	char path[PATH_MAX];
+
 	alarm(120);
-	snprintf(u->name, sizeof(u->name), "%s", name_for("unlink-race"));
-	satomic_region_unlink(u->name);
+	snprintf(u->name, sizeof(u->name), "%s",
+		 unlink_test_name("unlink-race", path, sizeof(path)));
 	FOR_EACH_KIND(u->kind) {
 		u->stop = 0;
 		run_children(1 + UNLINK_RACERS, unlink_race_child, u);
