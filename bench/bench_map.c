@@ -6,6 +6,9 @@
  *   insert    N distinct keys into a fresh, presized table
  *   get_hit   lookups of present keys      get_miss  of absent keys
  *   get_many  lookups in batches of 16 (contenders without a batch call loop)
+ *   get_chain lookups of present keys, each chosen by the value the one
+ *             before found: no two overlap, so this is one lookup's latency
+ *             where get_hit is the throughput of several in flight
  *   mixed     90% get, 9% put, 1% remove, uniform keys
  *   zipf_add  fetch_add on Zipf-skewed keys (s = 0.99)
  *   churn     insert a new key, remove the oldest: a bounded live set
@@ -39,10 +42,13 @@
 #include "bench.h"
 #include "harness.h"
 
-enum kind { INSERT, GET_HIT, GET_MISS, GET_MANY, MIXED, ZIPF_ADD, CHURN, PUT_MANY };
+enum kind {
+	INSERT, GET_HIT, GET_MISS, GET_MANY, GET_CHAIN, MIXED, ZIPF_ADD, CHURN,
+	PUT_MANY
+};
 static const char *const kind_name[] = {
-	"insert", "get_hit", "get_miss", "get_many", "mixed", "zipf_add", "churn",
-	"put_many",
+	"insert", "get_hit", "get_miss", "get_many", "get_chain", "mixed",
+	"zipf_add", "churn", "put_many",
 };
 /* The workloads that fill a fresh table each repetition. */
 static const enum kind fresh_kinds[] = { INSERT, PUT_MANY };
@@ -131,6 +137,15 @@ static uint64_t work(void *arg, int w, int workers)
 		for (i = 0; i < n; i++)
 			if (t->get(j->table, ops[i], &v))
 				sum += (uint64_t)v;
+		break;
+	case GET_CHAIN:	/* the next key's index depends on v: a data
+			 * dependency, which the CPU cannot guess around */
+		for (i = 0; i < n; i++) {
+			uint64_t at = i + ((uint64_t)v & 1);
+
+			if (t->get(j->table, ops[at < n ? at : 0], &v))
+				sum += (uint64_t)v;
+		}
 		break;
 	case GET_MANY:
 		for (i = 0; i + BATCH <= n; i += BATCH) {
@@ -241,7 +256,8 @@ static int make_modes(const struct options *o, struct mode *modes)
 static const char *unsupported(const struct table_impl *impl, enum kind kind,
 			       const struct mode *m)
 {
-	bool writes = kind != GET_HIT && kind != GET_MISS && kind != GET_MANY;
+	bool writes = kind != GET_HIT && kind != GET_MISS && kind != GET_MANY &&
+		      kind != GET_CHAIN;
 
 	if (m->processes && !(impl->caps & CAP_PROCESSES))
 		return "cannot be shared between processes";
