@@ -182,12 +182,13 @@ static inline int count_fds(void)
 /*
  * Out of descriptors: in a forked child, with RLIMIT_NOFILE lowered, call
  * op(arg) with exactly 0, 1, ... max_free descriptors free.  op must
- * return 0 or -EMFILE (never -ENOMEM or any other code), and once
+ * return 0 or -EMFILE (never -ENOMEM or any other code), 0 once `needs`
+ * are free (what satomic_region_create(3) says a call holds), and once
  * cleanup(arg, err) has undone a success, with the descriptors back, no
  * descriptor may be left open: error paths leak none.  Fails the test with
  * the step that went wrong.
  */
-static inline void with_few_fds(const char *what, int max_free,
+static inline void with_few_fds(const char *what, int max_free, int needs,
 				int (*op)(void *), void (*cleanup)(void *, int),
 				void *arg)
 {
@@ -222,6 +223,11 @@ static inline void with_few_fds(const char *what, int max_free,
 			if (err != 0 && err != -EMFILE) {
 				fprintf(stderr, "%s with few descriptors free: %d (%s), not -EMFILE\n",
 				       what, err, strerror(-err));
+				_exit(1);
+			}
+			if (err != 0 && k >= needs) {
+				fprintf(stderr, "%s with %d descriptors free: -EMFILE, but "
+					"%d should do\n", what, k, needs);
 				_exit(1);
 			}
 			if (count_fds() != initial) {
