@@ -109,6 +109,22 @@ else
 		"ls NAME missing: an error, the others listed" -- satomic ls "$name" /satomic-none-$$
 	expect 0 "kind: *map" "region info" -- satomic region info "$name"
 	expect 0 "map of 10000 keys" "bench" -- satomic bench 10000
+	# Its map has room for twice its keys, not the default 64 times
+	# (1 GiB of address space for 100000 keys, more than this ulimit -v).
+	if [ "${SANITIZE:-no}" = no ]; then
+		expect 0 "map of 100000 keys" "bench under ulimit -v 800000" -- \
+			sh -c 'ulimit -v 800000 && exec "$@"' sh "$top_builddir/libtool" \
+			--mode=execute "$top_builddir/tools/satomic" bench 100000
+		# A map that fits the machine but not the process's limits:
+		# exit 1 (failed), not 2 (bad usage), and nothing left behind.
+		expect 1 "too large: the size does not fit in this process's address space (or RLIMIT_AS)" \
+			"map create under ulimit -v" -- sh -c 'ulimit -v 800000 && exec "$@"' sh \
+			"$top_builddir/libtool" --mode=execute "$top_builddir/tools/satomic" \
+			map create "$name-big" 100000
+		expect 1 "no segment" "nothing left by it" -- satomic region info "$name-big"
+	else
+		echo "SKIP (part): bench under ulimit -v: the sanitizers ($SANITIZE) reserve terabytes"
+	fi
 fi
 expect 2 "usage" "no command" -- satomic
 expect 2 "usage" "unknown command" -- satomic frobnicate

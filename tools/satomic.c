@@ -791,7 +791,11 @@ static int cmd_bench(const struct cmd *c, int argc, char **argv)
 
 	if (argc == 1 && parse_int(c, "keys", argv[0], 1000, INT64_MAX / 64, &n))
 		return EXIT_USAGE;
-	err = satomic_map_create_anon((uint64_t)n, 0, 0, &m);
+	/* Room for twice its n keys: the default max_capacity (64 x) would
+	 * reserve 8 GiB of address space for a million, more than a ulimit -v
+	 * may leave, and an exact one would count keys on every insert
+	 * (satomic_map_create(3)). */
+	err = satomic_map_create_anon((uint64_t)n, 2 * (uint64_t)n, 0, &m);
 	if (err)
 		return fail(c, NULL, err);
 	t0 = now();

@@ -12,8 +12,10 @@ Keys are non-zero unsigned 64-bit integers, values unsigned 64-bit (32-bit
 with ``v64=0, v32=1``) and arithmetic wraps around as in C.
 
 Differences, on purpose: ``max_entries`` is a hint (the map grows, up to
-64 times ``max_entries`` keys, at least 2**20, then raises
-``MapFullError``, where atomic-dict stops at ``max_entries``).  Each dict
+16 times ``max_entries`` keys, at least 2**20, then raises
+``MapFullError``, where atomic-dict stops at ``max_entries``; it reserves
+address space for that many, 1.5 to 3 KiB a key of ``max_entries``, so
+that ``AtomicDict(2**20)`` fits under a ``ulimit -v`` of 4 GiB).  Each dict
 or set holds one open file descriptor, where atomic-dict's anonymous
 ``mmap`` holds none: the map's memory is a shared-memory file of a random
 name (``/dev/shm/sharedatomic-py-*``, removed as an unnamed
@@ -41,6 +43,9 @@ __version__ = "0.5.0"
 
 _ENOENT, _EEXIST = -2, -17
 _M64 = (1 << 64) - 1
+# How far past max_entries a dict grows.  The library's default, 64 times,
+# would reserve 8 GiB of address space for 2**20: too much for a ulimit -v.
+_GROWTH, _MIN_MAX = 16, 1 << 20
 
 
 def _key(k):
@@ -124,14 +129,15 @@ class AtomicValue64:
             e = ctypes.c_int64(e0)
             err = _lib.satomic_map_cas(self._m, self._k, ctypes.byref(e), d)
             if err != _ENOENT:
-                _check(err)
-                return e.value & self._mask
+                # Swapped: expected itself, also where it was out of range
+                # and wrapped (cas(-1, x) of 2**64 - 1 returns -1).
+                return expected if _check(err) == 1 else e.value & self._mask
             # Removed meanwhile (not by this API): absent reads 0.
             if e0 != 0:
                 return 0
             err = _lib.satomic_map_insert(self._m, self._k, d)
             if err == 0:
-                return 0
+                return expected
             if err != _EEXIST:      # e.g. a full map: no use trying again
                 _check(err)
 
@@ -172,7 +178,9 @@ class _AtomicBase:
                 "for a set use AtomicSet")
         if not isinstance(max_entries, int) or max_entries < 0:
             raise ValueError(f"max_entries must be a non-negative int, not {max_entries!r}")
-        self._d = _SharedDict(capacity=max(max_entries, 1))
+        capacity = max(max_entries, 1)
+        self._d = _SharedDict(capacity=capacity,
+                              max_capacity=max(capacity * _GROWTH, _MIN_MAX))
         self._m = self._d._handle()
         self._widths = (64,) * k64 + (32,) * k32
 

@@ -179,7 +179,14 @@ class AtomicDict(native.Map, MutableMapping):
         TypeError."""
         if kwargs:
             raise TypeError("AtomicDict keys are ints: keyword arguments are not keys")
-        pairs = other.items() if hasattr(other, "items") else other
+        # As dict.update: a Mapping's items, else an object's keys() and
+        # [key] (sqlite3.Row, ...), else (key, value) pairs.
+        if isinstance(other, Mapping):
+            pairs = other.items()
+        elif hasattr(other, "keys"):
+            pairs = ((k, other[k]) for k in other.keys())
+        else:
+            pairs = other
         for k, v in pairs:
             self[k] = v
 

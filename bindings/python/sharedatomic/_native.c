@@ -1054,11 +1054,20 @@ static PyObject *Value_cas(ValueObject *self, PyObject *const *args, Py_ssize_t 
 
 /* The integer read-modify-writes: OP_fetch returns the new value,
  * fetch_OP the old one. */
+/* An operand of a read-modify-write: as value_arg, but an unsigned value's
+ * operand may be negative, as in C (u += -1 subtracts one: -1 is 2^64 - 1). */
+static int rmw_arg(ValueObject *self, PyObject *o, word *w)
+{
+	if (self->kind == K_U64 && PyLong_Check(o) && _PyLong_Sign(o) < 0)
+		return arg_i64(o, &w->i, "operand");
+	return value_arg(self, o, w);
+}
+
 #define VALUE_RMW(OP) \
 static PyObject *Value_##OP##_fetch(ValueObject *self, PyObject *arg) \
 { \
 	word w; \
-	if (value_ptr(self) == NULL || value_arg(self, arg, &w)) \
+	if (value_ptr(self) == NULL || rmw_arg(self, arg, &w)) \
 		return NULL; \
 	if (self->kind == K_I64) \
 		w.i = satomic_##OP##_fetch_i64(self->ptr, w.i); \
@@ -1073,7 +1082,7 @@ static PyObject *Value_##OP##_fetch(ValueObject *self, PyObject *arg) \
 static PyObject *Value_fetch_##OP(ValueObject *self, PyObject *arg) \
 { \
 	word w; \
-	if (value_ptr(self) == NULL || value_arg(self, arg, &w)) \
+	if (value_ptr(self) == NULL || rmw_arg(self, arg, &w)) \
 		return NULL; \
 	if (self->kind == K_I64) \
 		w.i = satomic_fetch_##OP##_i64(self->ptr, w.i); \

@@ -222,7 +222,9 @@ class AtomicInt(_AtomicInteger, native.IntValue):
 
 class AtomicUInt(_AtomicInteger, native.IntValue):
     """An unsigned 64-bit integer in shared memory; arithmetic wraps
-    around.  The same operations as AtomicInt."""
+    around.  The same operations as AtomicInt; their operand may be
+    negative, as in C (``u += -1`` and ``u.add_and_fetch(-1)`` subtract
+    one), where a value stored must not be."""
 
     __slots__ = ("name", "_owner", "_pid", "__weakref__")
     _kind = _U64

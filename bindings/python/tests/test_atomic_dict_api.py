@@ -2,6 +2,8 @@
 
 import gc
 import os
+import subprocess
+import sys
 import unittest
 
 import atomic_dict
@@ -59,6 +61,18 @@ class TestAtomicDictAPI(unittest.TestCase):
         self.assertEqual(v.load(), 4)
         self.assertEqual(v.cas(0, 8), 4)
         self.assertEqual(v.load(), 4)
+        # expected out of range wraps, as store does; swapped, cas returns
+        # expected itself, so cas(e, n) == e still says it swapped.
+        v.store(-1)
+        self.assertEqual(v.cas(-1, 5), -1)
+        self.assertEqual(v.load(), 5)
+        self.assertEqual(v.cas(-1, 6), 5)
+        self.assertEqual(self.d[2].cas(1 << 64, 3), 1 << 64)   # 0, wrapped
+        self.assertEqual(self.d[2].load(), 3)
+        d32 = AtomicDict(10, v64=0, v32=1)
+        d32[1] = 7
+        self.assertEqual(d32[1].cas(7 + (1 << 32), 9), 7 + (1 << 32))
+        self.assertEqual(d32[1].load(), 9)
 
     def test_unsigned_64_bit(self):
         self.d[M64] = M64
@@ -132,6 +146,18 @@ class TestAtomicDictAPI(unittest.TestCase):
         del d
         gc.collect()
         self.assertNotIn(files[0], os.listdir("/dev/shm"))
+
+    def test_fits_a_ulimit_v(self):
+        # AtomicDict(2**20), atomic-dict's own example, reserves 2 GiB of
+        # address space (16 times, not the library's 64): it must work
+        # under a 4 GiB RLIMIT_AS.
+        code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, "
+                "(4 << 30, resource.RLIM_INFINITY)); from atomic_dict import "
+                "AtomicDict; d = AtomicDict(1 << 20); d[1].add(2); "
+                "print(d[1].load())")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                             text=True, timeout=120)
+        self.assertEqual((out.returncode, out.stdout, out.stderr), (0, "2\n", ""))
 
     def test_shared_with_fork(self):
         pid = os.fork()

@@ -91,6 +91,19 @@ class Mapping(unittest.TestCase):
         d |= {5: 6}
         self.assertEqual(d.popitem() in [(1, 2), (3, 4), (5, 6)], True)
         self.assertEqual(len(d), 2)
+
+        class KeysAndItems:     # no Mapping, but keys() and [k], as sqlite3.Row
+            def keys(self):
+                return [7, 8]
+
+            def __getitem__(self, k):
+                return k * 10
+        d.update(KeysAndItems())
+        self.assertEqual((d[7], d[8]), (70, 80))
+        del d[7], d[8]
+        d |= KeysAndItems()
+        self.assertEqual((d[7], d[8]), (70, 80))
+        del d[7], d[8]
         with self.assertRaises(TypeError):
             d.update(a=1)
         self.assertEqual(d.setdefault(9), 0)

@@ -87,6 +87,17 @@ class Values(unittest.TestCase):
             self.assertEqual(a.get(), (1 << 64) - 1)
             with self.assertRaises(OverflowError):
                 a.set(-1)
+            # An operand may be negative, as in C: -1 is 2**64 - 1.
+            a += -1
+            self.assertEqual(a.get(), (1 << 64) - 2)
+            self.assertEqual(a.add_and_fetch(-(1 << 63)), (1 << 63) - 2)
+            self.assertEqual(a.fetch_and_sub(-2), (1 << 63) - 2)
+            self.assertEqual(a.and_and_fetch(-1), 1 << 63)
+            with self.assertRaises(OverflowError):
+                a.add_and_fetch(-(1 << 63) - 1)
+            with self.assertRaises(OverflowError):
+                a.compare_and_set(-1, 0)        # a value, not an operand
+            self.assertEqual(a.get(), 1 << 63)
 
     def test_float(self):
         with AtomicFloat(1.5) as f:
