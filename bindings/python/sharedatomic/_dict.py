@@ -42,7 +42,8 @@ class AtomicDict(native.Map, MutableMapping):
     It lives in a named shared-memory map of libsharedatomic: any process
     that knows the name can open it, and it pickles by name, so it works
     with ``spawn``, ``ProcessPoolExecutor`` and ``multiprocessing`` pools.
-    Every single-key operation is atomic (linearizable) and lock-free, and
+    So ``copy.copy(d)`` and ``copy.deepcopy(d)`` are another handle on the
+    same map; ``d.copy()`` is a plain dict of its contents.  Every single-key operation is atomic (linearizable) and lock-free, and
     any 64-bit signed integer is a key or a value, 0 and negatives included.
     The map grows as needed; ``capacity`` is a hint.
 

@@ -2,6 +2,7 @@
 messages, and cleanup of unnamed objects (issue 18)."""
 
 import collections.abc
+import copy
 import decimal
 import fractions
 import gc
@@ -256,6 +257,13 @@ class Mapping(unittest.TestCase):
         self.addCleanup(e.close)
         self.assertEqual(e[5], 6)
         self.assertIsInstance(e, AtomicDict)
+        # copy.copy and deepcopy go through pickling: the same map.
+        for c in (copy.copy(self.d), copy.deepcopy(self.d)):
+            self.addCleanup(c.close)
+            c[7] = 8
+            self.assertEqual(self.d[7], 8)
+            del self.d[7]
+        self.assertEqual(type(self.d.copy()), dict)
 
 
 class Errors(unittest.TestCase):
