@@ -181,16 +181,22 @@ END_TEST
  * The same, as a user without privilege (root sets any bit; another user's
  * writes and allocations are where the kernel strips bits): a child that
  * is nobody when the test runs as root.  Every permission mode, plain and
- * published after UNPUBLISHED, whatever the umask.
+ * published after UNPUBLISHED, whatever the umask; a mode that denies the
+ * caller is -EACCES on open, root's region included (not -EPERM).
  */
 START_TEST(test_mode_unprivileged)
 {
 	static const unsigned modes[] = { 0200, 0400, 0600, 0640, 0604, 0660, 0666, 0700, 0777 };
-	const char *name = name_for("mode-unpriv");
+	const char *name = name_for("mode-unpriv"), *denied = name_for("mode-denied");
 	struct satomic_region *r;
 	int status;
-	pid_t pid = test_fork();
+	pid_t pid;
 
+	/* Root's (when the test runs as root): nobody's mode bits deny it. */
+	satomic_region_unlink(denied);
+	ck_assert_int_eq(satomic_region_create(denied, 4096, 0600, 0, &r), 0);
+	satomic_region_close(r);
+	pid = test_fork();
 	if (pid == 0) {
 		size_t i;
 		unsigned flags;
@@ -198,6 +204,13 @@ START_TEST(test_mode_unprivileged)
 		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
 			_exit(77);	/* root that cannot become nobody (a user
 					 * namespace without it): nothing to test */
+		/* EACCES comes before the owner check (EPERM), flag or not. */
+		if (getuid() == 65534 &&
+		    (satomic_region_open(denied, 0, &r) != -EACCES ||
+		     satomic_region_open(denied, SATOMIC_REGION_FOREIGN_OK, &r) != -EACCES)) {
+			fprintf(stderr, "another user's 0600 region: not -EACCES\n");
+			_exit(4);
+		}
 		umask(0777);
 		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 			for (flags = 0; flags <= SATOMIC_REGION_UNPUBLISHED;
@@ -215,6 +228,13 @@ START_TEST(test_mode_unprivileged)
 					_exit(2);
 				}
 				satomic_region_close(r);
+				/* A mode that denies its owner reading and
+				 * writing: EACCES on open. */
+				if ((modes[i] & 0600) != 0600 &&
+				    satomic_region_open(name, 0, &r) != -EACCES) {
+					fprintf(stderr, "open of mode %o: not -EACCES\n", modes[i]);
+					_exit(5);
+				}
 				/* 0200: its owner cannot open it to lock it;
 				 * removed all the same (without the lock). */
 				if (satomic_region_unlink(name) != 0 || stat(path, &st) == 0)
@@ -223,6 +243,7 @@ START_TEST(test_mode_unprivileged)
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(satomic_region_unlink(denied), 0);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
 		printf("test_mode_unprivileged: skipped, cannot become nobody\n");
 		return;
