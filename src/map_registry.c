@@ -6,8 +6,8 @@
  * closed.  Around each write it announces the generation it works in; a
  * migration reuses a retired area only when no live participant announces a
  * generation that area served.  A slot's owner is (pid, process start time),
- * so the slots of dead processes are recognized, even after the pid is
- * reused, and reclaimed.
+ * so the slots of dead processes, zombies included, are recognized, even
+ * after the pid is reused, and reclaimed.
  *
  * Process-local bookkeeping: each thread keeps a list of its registrations
  * (struct reg_node) with the one used last in front, so finding a thread's
@@ -48,61 +48,73 @@ __thread struct reg_node *sat_thread_nodes
 #define thread_nodes sat_thread_nodes
 
 /*
- * The start time of process `pid` (field 22 of /proc/PID/stat), or 0.
+ * What /proc/PID/stat says of process `pid`: its start time (field 22), and
+ * whether it has ended: state Z or X (field 3) with one thread left (field
+ * 20), the leader's, a zombie that its parent has not reaped.  Such a
+ * process runs no instruction again, so its slots are a dead process's.
+ * A leader that ended alone (pthread_exit) is Z too, but its live threads
+ * are counted.  false if the file cannot be read.
  * The file is opened relative to /proc, not by its full path: qemu-user
  * answers the full path of its own process with a made-up file whose start
  * time is that of the calling *thread*, so threads of one process would
  * each see another owner id, and other processes a third, and a live
  * participant would be taken for dead.
  */
-static uint64_t start_time(long pid)
+static bool proc_stat(long pid, uint64_t *start, bool *ended)
 {
-	char name[32], buf[1024], *p;
-	unsigned long long t = 0;
-	int dir, fd, field;
+	char name[32], buf[1024], state, *p;
+	unsigned long long t;
+	long threads;
+	int dir, fd;
 	ssize_t n;
 
 	dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
-		return 0;
+		return false;
 	snprintf(name, sizeof(name), "%ld/stat", pid);
 	fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
 	close(dir);
 	if (fd < 0)
-		return 0;
+		return false;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return false;
 	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
-		return 0;
-	/* Fields after the command name, which may contain spaces. */
-	for (field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (p == NULL || sscanf(p, " %llu", &t) != 1)
-		return 0;
-	return t;
+	/* The fields after the command name, which may contain spaces. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s"
+		   " %*s %*s %*s %*s %ld %*s %llu", &state, &threads, &t) != 3)
+		return false;
+	*start = t;
+	*ended = (state == 'Z' || state == 'X' || state == 'x') && threads <= 1;
+	return true;
 }
 
 static uint64_t owner_id(long pid)
 {
-	return (uint64_t)pid << 32 | (start_time(pid) & 0xffffffffu);
+	uint64_t started = 0;
+	bool ended;
+
+	(void)proc_stat(pid, &started, &ended);
+	return (uint64_t)pid << 32 | (started & 0xffffffffu);
 }
 
-/* Whether the process that owns `owner` still exists. */
+/* Whether the process that owns `owner` still exists and has not ended. */
 static bool owner_alive(uint64_t owner)
 {
 	long pid = (long)(owner >> 32);
 	uint64_t started;
+	bool ended;
 
 	if (pid <= 0)
 		return false;
 	if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
 		return false;
-	started = start_time(pid);
 	/* Without /proc the pid alone must do (it might have been reused). */
-	return started == 0 || (started & 0xffffffffu) == (owner & 0xffffffffu);
+	if (!proc_stat(pid, &started, &ended))
+		return true;
+	return !ended && (started & 0xffffffffu) == (owner & 0xffffffffu);
 }
 
 bool reg_alive(const struct participant *p, uint64_t incarnation)

@@ -895,6 +895,162 @@ START_TEST(test_iterators_pin_areas)
 }
 END_TEST
 
+/* The state letter of process pid (field 3 of /proc/PID/stat), or '?'. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* The registry slot that process pid owns in the map at mem, or -1: 512
+ * slots of 64 bytes after the header page, each beginning with its owner
+ * word, pid << 32 | start time. */
+static int slot_of(const unsigned char *mem, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < 512; i++)
+		if (*(const volatile uint64_t *)(mem + 4096 + 64 * i) >> 32 == (uint64_t)pid)
+			return i;
+	return -1;
+}
+
+struct holder { struct satomic_map *m; int ready, hold; };
+
+/* A thread that takes a registry slot and keeps it until `hold` closes. */
+static void *hold_slot(void *arg)
+{
+	struct holder *h = arg;
+	char c = 0;
+
+	if (satomic_map_insert(h->m, -1, 1) == 0)
+		(void)!write(h->ready, "r", 1);
+	(void)!read(h->hold, &c, 1);
+	return NULL;
+}
+
+/*
+ * A process that ended is dead while it is a zombie that its parent has
+ * not reaped (sharedatomic(7)): 520 children that insert and exit without
+ * closing, left unreaped, do not fill the 512-slot registry (they did, and
+ * every update anywhere failed with -EAGAIN); a process whose main thread
+ * alone ended, state Z as well, keeps its other thread's slot.
+ */
+START_TEST(test_zombies_free_registry)
+{
+	enum { CHILDREN = 520 };	/* more than the 512 slots */
+	static pid_t kids[CHILDREN];
+	size_t size = 0;
+	unsigned char *mem;
+	struct satomic_map *m;
+	struct holder h;
+	int ready[2], hold[2], i, status, tries;
+	pid_t leader;
+	siginfo_t info;
+	char c;
+
+	ck_assert_int_eq(satomic_map_footprint(1000, 2000, &size), 0);
+	mem = shared_pages(size);
+	ck_assert_int_eq(satomic_map_init(mem, size, 1000, 2000, &m), 0);
+	ck_assert(pipe(ready) == 0 && pipe(hold) == 0);
+	leader = test_fork();
+	if (leader == 0) {
+		pthread_t t;
+
+		h = (struct holder){ m, ready[1], hold[0] };
+		close(hold[1]);
+		if (pthread_create(&t, NULL, hold_slot, &h) != 0)
+			_exit(1);
+		pthread_exit(NULL);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);	/* its slot taken */
+	for (tries = 0; proc_state(leader) != 'Z' && tries < 2000; tries++)
+		usleep(1000);	/* until its main thread has ended */
+	if (proc_state(leader) != 'Z')	/* an emulator's threads, say */
+		printf("SKIP (part): a process without its main thread is no Z here\n");
+
+	for (i = 0; i < CHILDREN; i++) {
+		kids[i] = test_fork();
+		if (kids[i] == 0)
+			_exit(satomic_map_insert(m, i, i) == 0 ? 0 : 1);
+		memset(&info, 0, sizeof(info));
+		ck_assert_int_eq(waitid(P_PID, (id_t)kids[i], &info, WEXITED | WNOWAIT), 0);
+		ck_assert_msg(info.si_code == CLD_EXITED && info.si_status == 0,
+			      "child %d of %d, unreaped: insert failed (status %d)",
+			      i, CHILDREN, info.si_status);
+	}
+	ck_assert_int_eq(satomic_map_insert(m, CHILDREN, 1), 0);
+	ck_assert_int_ge(slot_of(mem, leader), 0);	/* still its own */
+	ck_assert_int_eq(satomic_map_get(m, -1, NULL), 0);
+
+	close(hold[1]);	/* the holder's thread returns, its process ends */
+	ck_assert_int_eq(waitpid(leader, &status, 0), leader);
+	for (i = 0; i < CHILDREN; i++)
+		ck_assert_int_eq(waitpid(kids[i], &status, 0), kids[i]);
+	close(ready[0]);
+	assert_sound(m);
+	ck_assert_int_eq(satomic_map_count(m), CHILDREN + 2);
+	ck_assert_int_eq(satomic_map_detach(m), 0);
+	munmap(mem, size);
+}
+END_TEST
+
+/*
+ * Iterators of processes SIGKILLed and not yet reaped pin nothing: the map
+ * grows past them (it waited 2 s and failed with -EAGAIN, as it must for
+ * stopped processes, test_iterators_pin_areas).
+ */
+START_TEST(test_killed_iterators_unpin)
+{
+	enum { KIDS = 4 };
+	struct satomic_map *m = new_map(1, 0);
+	struct satomic_map_stats st;
+	pid_t kids[KIDS];
+	siginfo_t info;
+	int64_t k = 0;
+	int n, p[2], status;
+	char c;
+
+	for (n = 0; n < KIDS; n++) {
+		ck_assert_int_eq(pipe(p), 0);
+		kids[n] = test_fork();
+		if (kids[n] == 0) {
+			struct satomic_map_iter *it;
+
+			if (satomic_map_iter_begin(m, &it) == 0)
+				(void)!write(p[1], "i", 1);
+			pause();
+			_exit(1);
+		}
+		ck_assert_int_eq(read(p[0], &c, 1), 1);	/* it pins this table */
+		close(p[0]);
+		close(p[1]);
+		ck_assert_int_eq(kill(kids[n], SIGKILL), 0);
+		ck_assert_int_eq(waitid(P_PID, (id_t)kids[n], &info, WEXITED | WNOWAIT), 0);
+		ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+		for (; (uint64_t)k < 2 * st.slots; k++)	/* a growth */
+			ck_assert_int_eq(satomic_map_insert(m, k, k), 0);
+	}
+	for (n = 0; n < KIDS; n++)
+		ck_assert_int_eq(waitpid(kids[n], &status, 0), kids[n]);
+	ck_assert_int_eq(satomic_map_count(m), k);
+	assert_sound(m);
+	satomic_map_close(m);
+}
+END_TEST
+
 /* 512 threads and iterators at once: the next one, iterator or thread
  * that has not used the map yet, gets -EAGAIN at once for an update; a
  * lookup needs no slot (satomic_map_get(3)). */
@@ -2042,6 +2198,8 @@ int main(void)
 	tcase_add_test(tc, test_iterator_claim_rewritten);
 	tcase_add_test(tc, test_iterators_pin_areas);
 	tcase_add_test(tc, test_registry_full);
+	tcase_add_test(tc, test_zombies_free_registry);
+	tcase_add_test(tc, test_killed_iterators_unpin);
 	tcase_add_test(tc, test_stats);
 	tcase_add_test(tc, test_growth);
 	tcase_add_test(tc, test_churn_is_bounded);
