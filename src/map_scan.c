@@ -361,6 +361,8 @@ int satomic_map_check(struct satomic_map *m, char *report, size_t size)
 		snprintf(now, sizeof(now), "no two scans in a row agreed: the map "
 			 "kept changing (last: %s)", last[0] ? last : "a migration");
 	}
+	if (err != 0 && now[0] == '\0')	/* no scan: the call's error says why */
+		snprintf(now, sizeof(now), "%s", satomic_strerror(err));
 	if (report && size)
 		snprintf(report, size, "%s", now);
 	return err;

@@ -1066,6 +1066,12 @@ START_TEST(test_registry_full)
 	ck_assert_int_eq(n, 512);
 	ck_assert_int_eq(satomic_map_iter_begin(m, &it[n]), -EAGAIN);
 	ck_assert_int_eq(satomic_map_insert(m, 1, 1), -EAGAIN);	/* no slot */
+	{	/* check fails too, and its report says why */
+		char report[256] = "unwritten";
+
+		ck_assert_int_eq(satomic_map_check(m, report, sizeof(report)), -EAGAIN);
+		ck_assert_str_eq(report, satomic_strerror(-EAGAIN));
+	}
 	{	/* lookups need none */
 		int64_t k = 1, v;
 		bool found = true;
