@@ -78,9 +78,15 @@ static int plan(uint64_t capacity, uint64_t max_capacity, struct layout *l)
 		return -EINVAL;
 	l->max_keys = max_capacity;
 	l->init_log2 = log2_for(capacity);
-	if (l->init_log2 == 0)
+	if (l->init_log2 == 0 ||
+	    plan_layout(log2_for(max_capacity + max_capacity / 8 + 1), l) != 0)
 		return -EINVAL;
-	return plan_layout(log2_for(max_capacity + max_capacity / 8 + 1), l);
+	/* capacity = max_capacity: the map holds that many for good, so it
+	 * starts in its largest table (satomic_map_create(3), CAVEATS), not
+	 * in the one below that capacity keys just fit (one size in nine). */
+	if (capacity == max_capacity)
+		l->init_log2 = l->max_log2;
+	return 0;
 }
 
 int satomic_map_footprint(uint64_t capacity, uint64_t max_capacity,

@@ -777,6 +777,38 @@ START_TEST(test_default_max_capacity)
 END_TEST
 
 /*
+ * The largest table holds max_capacity keys and an eighth more, and a map
+ * created with max_capacity = capacity starts in it (satomic_map_create(3)):
+ * also where capacity keys alone fit the table below (about one size in
+ * nine, these among them), where it started there.  The largest table's
+ * slots, from the footprint: four areas of 8 KiB of control and 16 bytes a
+ * slot, in pages, after the header page and the 32 KiB registry.
+ */
+START_TEST(test_exact_max_starts_largest)
+{
+	static const uint64_t sizes[] = {
+		171, 190, 200, 342, 380, 1366, 1520, 1600, 6074, 48560, 100000,
+	};
+	struct satomic_map_stats st;
+	struct satomic_map *m;
+	size_t i, bytes, largest;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		ck_assert_int_eq(satomic_map_footprint(sizes[i], sizes[i], &bytes), 0);
+		largest = ((bytes - 4096 - 32768) / 4 - 8192) / 16;
+		ck_assert_uint_ge(largest * 3 / 4, sizes[i] + sizes[i] / 8);
+		m = new_map(sizes[i], sizes[i]);
+		ck_assert_int_eq(satomic_map_stats(m, &st), 0);
+		ck_assert_msg(st.slots == largest, "capacity = max_capacity = %llu: "
+			      "%llu slots, the largest table has %zu",
+			      (unsigned long long)sizes[i],
+			      (unsigned long long)st.slots, largest);
+		satomic_map_close(m);
+	}
+}
+END_TEST
+
+/*
  * An iterator belongs to the process that began it: in a forked child,
  * satomic_map_iter_next fails with -EPERM and satomic_map_iter_end only
  * frees it, so the parent's table stays pinned through the growths after
@@ -2205,6 +2237,7 @@ int main(void)
 	tcase_add_test(tc, test_iterators_pin_areas);
 	tcase_add_test(tc, test_registry_full);
 	tcase_add_test(tc, test_zombies_free_registry);
+	tcase_add_test(tc, test_exact_max_starts_largest);
 	tcase_add_test(tc, test_killed_iterators_unpin);
 	tcase_add_test(tc, test_stats);
 	tcase_add_test(tc, test_growth);
