@@ -124,8 +124,11 @@ int main(int argc, char **argv)
 	if (argc >= 4 && strcmp(argv[1], "map-create") == 0) {
 		struct satomic_map *m;
 
-		err = satomic_map_create(argv[2], strtoull(argv[3], NULL, 0), 0, 0,
-					 flags, &m);
+		uint64_t keys = strtoull(argv[3], NULL, 0);
+
+		/* An exact maximum: the default would reserve 64 times the
+		 * keys' room, which a ulimit -v refuses first (EFBIG). */
+		err = satomic_map_create(argv[2], keys, keys, 0, flags, &m);
 		if (err == 0) {
 			satomic_map_close(m);
 			satomic_map_unlink(argv[2]);

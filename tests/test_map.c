@@ -973,24 +973,26 @@ static void *hold_slot(void *arg)
 
 /*
  * A process that ended is dead while it is a zombie that its parent has
- * not reaped (sharedatomic(7)): 520 children that insert and exit without
- * closing, left unreaped, do not fill the 512-slot registry (they did, and
- * every update anywhere failed with -EAGAIN); a process whose main thread
- * alone ended, state Z as well, keeps its other thread's slot.
+ * not reaped (sharedatomic(7)): with the registry full but for two slots,
+ * children that insert and exit without closing, left unreaped, still find
+ * slots (theirs stayed taken, and every update anywhere failed with
+ * -EAGAIN once 512 had ended so); a process whose main thread alone ended,
+ * state Z as well, keeps its other thread's slot.
  */
 START_TEST(test_zombies_free_registry)
 {
-	enum { CHILDREN = 520 };	/* more than the 512 slots */
-	static pid_t kids[CHILDREN];
+	enum { CHILDREN = 8, SLOTS = 512 };
+	pid_t kids[CHILDREN], leader;
+	struct satomic_map_iter **it = calloc(SLOTS, sizeof(*it));
 	size_t size = 0;
 	unsigned char *mem;
 	struct satomic_map *m;
 	struct holder h;
-	int ready[2], hold[2], i, status, tries;
-	pid_t leader;
+	int ready[2], hold[2], i, n = 0, status, tries;
 	siginfo_t info;
 	char c;
 
+	ck_assert_ptr_nonnull(it);
 	ck_assert_int_eq(satomic_map_footprint(1000, 2000, &size), 0);
 	mem = shared_pages(size);
 	ck_assert_int_eq(satomic_map_init(mem, size, 1000, 2000, &m), 0);
@@ -1013,6 +1015,11 @@ START_TEST(test_zombies_free_registry)
 	if (proc_state(leader) != 'Z')	/* an emulator's threads, say */
 		printf("SKIP (part): a process without its main thread is no Z here\n");
 
+	while (n < SLOTS && satomic_map_iter_begin(m, &it[n]) == 0)
+		n++;	/* the registry full, */
+	ck_assert_int_ge(n, 2);
+	satomic_map_iter_end(it[--n]);	/* but for two slots */
+	satomic_map_iter_end(it[--n]);
 	for (i = 0; i < CHILDREN; i++) {
 		kids[i] = test_fork();
 		if (kids[i] == 0)
@@ -1026,6 +1033,9 @@ START_TEST(test_zombies_free_registry)
 	ck_assert_int_eq(satomic_map_insert(m, CHILDREN, 1), 0);
 	ck_assert_int_ge(slot_of(mem, leader), 0);	/* still its own */
 	ck_assert_int_eq(satomic_map_get(m, -1, NULL), 0);
+	while (n > 0)
+		satomic_map_iter_end(it[--n]);
+	free(it);
 
 	close(hold[1]);	/* the holder's thread returns, its process ends */
 	ck_assert_int_eq(waitpid(leader, &status, 0), leader);
