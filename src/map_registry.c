@@ -49,8 +49,8 @@ __thread struct reg_node *sat_thread_nodes
 
 /*
  * What /proc/PID/stat says of process `pid`: its start time (field 22), and
- * whether it has ended: state Z or X (field 3) with one thread left (field
- * 20), the leader's, a zombie that its parent has not reaped.  Such a
+ * whether it has ended: state Z (field 3) with one thread left (field 20),
+ * the leader's, a zombie that its parent has not reaped.  Such a
  * process runs no instruction again, so its slots are a dead process's.
  * A leader that ended alone (pthread_exit) is Z too, but its live threads
  * are counted.  false if the file cannot be read.
@@ -87,10 +87,14 @@ static bool proc_stat(long pid, uint64_t *start, bool *ended)
 		   " %*s %*s %*s %*s %ld %*s %llu", &state, &threads, &t) != 3)
 		return false;
 	*start = t;
-	*ended = (state == 'Z' || state == 'X' || state == 'x') && threads <= 1;
+	/* Exactly Z and one: an exec by another thread shows the old leader
+	 * X with none for an instant, while the process lives on. */
+	*ended = state == 'Z' && threads == 1;
 	return true;
 }
 
+/* pid << 32 | the low 32 bits of its start time; 0 there where /proc could
+ * not be read (out of descriptors, say): owner_alive then goes by the pid. */
 static uint64_t owner_id(long pid)
 {
 	uint64_t started = 0;
@@ -111,10 +115,12 @@ static bool owner_alive(uint64_t owner)
 		return false;
 	if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
 		return false;
-	/* Without /proc the pid alone must do (it might have been reused). */
+	/* Without /proc the pid alone must do (it might have been reused);
+	 * so it must for an owner that could not read its start time. */
 	if (!proc_stat(pid, &started, &ended))
 		return true;
-	return !ended && (started & 0xffffffffu) == (owner & 0xffffffffu);
+	return !ended && ((owner & 0xffffffffu) == 0 ||
+			  (started & 0xffffffffu) == (owner & 0xffffffffu));
 }
 
 bool reg_alive(const struct participant *p, uint64_t incarnation)

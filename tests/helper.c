@@ -9,6 +9,8 @@
  *   helper map-worker NAME ID COUNT           insert ID's keys, bump counters
  *   helper map-check NAME                     integrity scan
  *   helper map-full NAME FILLER               a full file system, and back
+ *   helper map-hold NAME                      create with 3 descriptors free,
+ *                                             hold a registry slot until killed
  *
  * Prints "ok" or "error -N: text"; exits 0 on success, 1 on error, 2 on
  * bad usage.
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "sharedatomic.h"
@@ -102,6 +105,44 @@ static int map_full(const char *name, const char *filler)
 	return report(err);
 }
 
+/*
+ * This process's first use of the library: creating map `name` with three
+ * descriptors free (what satomic_region_create(3) says creating holds),
+ * too few left to read /proc for its owner id (more where an emulator
+ * takes some of them).  Then, descriptors back, an insert takes a registry
+ * slot; "ready", and it waits to be killed.
+ */
+static int map_hold(const char *name)
+{
+	struct satomic_map *m;
+	struct rlimit rl;
+	int fillers[256], n, fd, free_fds, nul = open("/dev/null", O_RDONLY);
+	int err = -EMFILE;
+
+	if (nul < 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 2;
+	rl.rlim_cur = rl.rlim_max < 64 ? rl.rlim_max : 64;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 2;
+	for (free_fds = 3; free_fds < 16 && err == -EMFILE; free_fds++) {
+		for (n = 0; n < 256 && (fd = fcntl(nul, F_DUPFD, 0)) >= 0; n++)
+			fillers[n] = fd;
+		for (fd = 0; fd < free_fds && n > 0; fd++)
+			close(fillers[--n]);
+		err = satomic_map_create(name, 100, 1000, 0, 0, &m);
+		while (n > 0)
+			close(fillers[--n]);
+	}
+	if (err == 0)
+		err = satomic_map_insert(m, 7, 7);
+	if (err != 0)
+		return report(err);
+	printf("ready\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	const char *flag = argc > 4 ? argv[4] : "";
@@ -123,7 +164,6 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 4 && strcmp(argv[1], "map-create") == 0) {
 		struct satomic_map *m;
-
 		uint64_t keys = strtoull(argv[3], NULL, 0);
 
 		/* An exact maximum: the default would reserve 64 times the
@@ -135,6 +175,8 @@ int main(int argc, char **argv)
 		}
 		return report(err);
 	}
+	if (argc == 3 && strcmp(argv[1], "map-hold") == 0)
+		return map_hold(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "map-full") == 0)
 		return map_full(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "map-worker") == 0)

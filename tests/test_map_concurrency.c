@@ -420,6 +420,64 @@ START_TEST(test_racing_for_the_last_places)
 }
 END_TEST
 
+/* Begin iterators on m until the registry is full; end them; how many. */
+static int registry_room(struct satomic_map *m)
+{
+	struct satomic_map_iter *it[600];
+	int n = 0, i;
+
+	while (n < 600 && satomic_map_iter_begin(m, &it[n]) == 0)
+		n++;
+	for (i = 0; i < n; i++)
+		satomic_map_iter_end(it[i]);
+	return n;
+}
+
+/*
+ * A process whose first use of the library had too few descriptors left to
+ * read /proc has an owner id without a start time: it keeps its registry
+ * slot while it lives, judged by its pid (the first process to find the
+ * registry full took it as dead and reclaimed it, and both then announced
+ * in one slot).
+ */
+START_TEST(test_owner_without_start_time)
+{
+	const char *builddir = getenv("top_builddir");
+	char name[64], helper[4096], line[64] = "";
+	struct satomic_map *m;
+	int out[2], status, room;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(name, sizeof(name), "/satomic-test-hold-%ld", (long)getpid());
+	snprintf(helper, sizeof(helper), "%s/tests/helper", builddir ? builddir : ".");
+	satomic_map_unlink(name);
+	ck_assert_int_eq(pipe(out), 0);
+	pid = test_fork();
+	if (pid == 0) {
+		dup2(out[1], 1);
+		close(out[0]);
+		close(out[1]);
+		execl(helper, helper, "map-hold", name, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	f = fdopen(out[0], "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_str_eq(line, "ready\n");
+	ck_assert_int_eq(satomic_map_open(name, 0, &m), 0);
+	room = registry_room(m);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	fclose(f);
+	/* Dead now: its slot is free to reclaim, one more than while it lived. */
+	ck_assert_int_eq(registry_room(m), room + 1);
+	satomic_map_close(m);
+	ck_assert_int_eq(satomic_map_unlink(name), 0);
+}
+END_TEST
+
 START_TEST(test_separate_programs)
 {
 	/* Unrelated processes: tests/helper, started by exec, opens the map by
@@ -665,6 +723,7 @@ int main(void)
 	tcase_add_test(tc, test_counters_own_and_shared);
 	tcase_add_test(tc, test_processes);
 	tcase_add_test(tc, test_separate_programs);
+	tcase_add_test(tc, test_owner_without_start_time);
 	tcase_add_test(tc, test_same_key_race);
 	tcase_add_test(tc, test_churn_at_max_capacity);
 	tcase_add_test(tc, test_racing_for_the_last_places);

@@ -200,12 +200,13 @@ START_TEST(test_mode_unprivileged)
 	if (pid == 0) {
 		size_t i;
 		unsigned flags;
+		bool was_root = geteuid() == 0;
 
-		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+		if (was_root && (setgid(65534) != 0 || setuid(65534) != 0))
 			_exit(77);	/* root that cannot become nobody (a user
 					 * namespace without it): nothing to test */
 		/* EACCES comes before the owner check (EPERM), flag or not. */
-		if (getuid() == 65534 &&
+		if (was_root &&
 		    (satomic_region_open(denied, 0, &r) != -EACCES ||
 		     satomic_region_open(denied, SATOMIC_REGION_FOREIGN_OK, &r) != -EACCES)) {
 			fprintf(stderr, "another user's 0600 region: not -EACCES\n");

@@ -14,8 +14,9 @@ with ``v64=0, v32=1``) and arithmetic wraps around as in C.
 Differences, on purpose: ``max_entries`` is a hint (the map grows, up to
 16 times ``max_entries`` keys, at least 2**20, then raises
 ``MapFullError``, where atomic-dict stops at ``max_entries``; it reserves
-address space for that many, 1.5 to 3 KiB a key of ``max_entries``, so
-that ``AtomicDict(2**20)`` fits under a ``ulimit -v`` of 4 GiB).  Each dict
+address space for that many, 1.5 to 3 KiB a key of ``max_entries`` and
+at least 128 MiB, so that ``AtomicDict(2**20)`` fits under a ``ulimit -v``
+of 4 GiB).  Each dict
 or set holds one open file descriptor, where atomic-dict's anonymous
 ``mmap`` holds none: the map's memory is a shared-memory file of a random
 name (``/dev/shm/sharedatomic-py-*``, removed as an unnamed
