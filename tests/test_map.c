@@ -778,11 +778,11 @@ END_TEST
 
 /*
  * The largest table holds max_capacity keys and an eighth more, and a map
- * created with max_capacity = capacity starts in it (satomic_map_create(3)):
- * also where capacity keys alone fit the table below (about one size in
- * nine, these among them), where it started there.  The largest table's
- * slots, from the footprint: four areas of 8 KiB of control and 16 bytes a
- * slot, in pages, after the header page and the 32 KiB registry.
+ * created with max_capacity = capacity starts in it (satomic_map_create(3)),
+ * also where capacity keys alone would fit the table below: about one size
+ * in nine, several of these, which used to start there.  The largest
+ * table's slots, from the footprint: four areas of 8 KiB of control and 16
+ * bytes a slot, after the header page and the 32 KiB registry.
  */
 START_TEST(test_exact_max_starts_largest)
 {
@@ -1070,14 +1070,15 @@ START_TEST(test_killed_iterators_unpin)
 		if (kids[n] == 0) {
 			struct satomic_map_iter *it;
 
-			if (satomic_map_iter_begin(m, &it) == 0)
-				(void)!write(p[1], "i", 1);
-			pause();
-			_exit(1);
+			if (satomic_map_iter_begin(m, &it) != 0)
+				_exit(1);
+			(void)!write(p[1], "i", 1);
+			for (;;)
+				pause();
 		}
+		close(p[1]);
 		ck_assert_int_eq(read(p[0], &c, 1), 1);	/* it pins this table */
 		close(p[0]);
-		close(p[1]);
 		ck_assert_int_eq(kill(kids[n], SIGKILL), 0);
 		ck_assert_int_eq(waitid(P_PID, (id_t)kids[n], &info, WEXITED | WNOWAIT), 0);
 		ck_assert_int_eq(satomic_map_stats(m, &st), 0);
