@@ -94,7 +94,8 @@ static bool proc_stat(long pid, uint64_t *start, bool *ended)
 }
 
 /* pid << 32 | the low 32 bits of its start time; 0 there where /proc could
- * not be read (out of descriptors, say): owner_alive then goes by the pid. */
+ * not be read (out of descriptors, say), or where those bits are 0:
+ * owner_alive then goes by the pid alone. */
 static uint64_t owner_id(long pid)
 {
 	uint64_t started = 0;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "sharedatomic.h"
+#include "fds.h"
 
 static int report(int err)
 {
@@ -116,7 +117,7 @@ static int map_hold(const char *name)
 {
 	struct satomic_map *m;
 	struct rlimit rl;
-	int fillers[256], n, fd, free_fds, nul = open("/dev/null", O_RDONLY);
+	int fillers[256], n, free_fds, nul = open("/dev/null", O_RDONLY);
 	int err = -EMFILE;
 
 	if (nul < 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -125,13 +126,9 @@ static int map_hold(const char *name)
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return 2;
 	for (free_fds = 3; free_fds < 16 && err == -EMFILE; free_fds++) {
-		for (n = 0; n < 256 && (fd = fcntl(nul, F_DUPFD, 0)) >= 0; n++)
-			fillers[n] = fd;
-		for (fd = 0; fd < free_fds && n > 0; fd++)
-			close(fillers[--n]);
+		n = fds_fill(nul, free_fds, fillers, 256);
 		err = satomic_map_create(name, 100, 1000, 0, 0, &m);
-		while (n > 0)
-			close(fillers[--n]);
+		fds_release(fillers, n);
 	}
 	if (err == 0)
 		err = satomic_map_insert(m, 7, 7);

@@ -968,7 +968,7 @@ static void *hold_slot(void *arg)
 		(void)!write(h->ready, "r", 1);
 	for (;;)
 		pause();
-	return NULL;
+	return NULL;	/* (never: for the compiler) */
 }
 
 /*

@@ -1108,7 +1108,6 @@ static int unlink_race_child(int i, void *arg)
 START_TEST(test_unlink_races)
 {
 	struct unlink_race *u = shared_pages(sizeof(*u));
-
 	char path[PATH_MAX];
 
 	alarm(120);

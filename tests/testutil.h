@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sharedatomic.h"
+#include "fds.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
@@ -198,7 +199,7 @@ static inline void with_few_fds(const char *what, int max_free, int needs,
 	fflush(stdout);
 	pid = test_fork();
 	if (pid == 0) {
-		int fillers[4096], n, j, k, err, initial, nul, fd, top = 0;
+		int fillers[4096], n, k, err, initial, nul, fd, top = 0;
 		struct rlimit rl;
 
 		nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -212,13 +213,9 @@ static inline void with_few_fds(const char *what, int max_free, int needs,
 		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || nul < 0)
 			_exit(3);
 		for (k = 0; k <= max_free; k++) {
-			for (n = 0; (fd = fcntl(nul, F_DUPFD_CLOEXEC, 0)) >= 0; n++)
-				fillers[n] = fd;
-			for (j = 0; j < k && n > 0; j++)
-				close(fillers[--n]);
+			n = fds_fill(nul, k, fillers, 4096);
 			err = op(arg);
-			while (n > 0)
-				close(fillers[--n]);
+			fds_release(fillers, n);
 			cleanup(arg, err);
 			if (err != 0 && err != -EMFILE) {
 				fprintf(stderr, "%s with few descriptors free: %d (%s), not -EMFILE\n",
